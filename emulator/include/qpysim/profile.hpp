@@ -1,0 +1,122 @@
+// Dialects (firmware generations and ports) and module models are data: one
+// table row each. Code asks a profile a question ("does connect use the select
+// window?"), it never compares model names.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "qpysim/error.hpp"
+#include "qpysim/time.hpp"
+
+namespace qpysim {
+
+// How errors reach the script: OSError(number, name), or OSError(number) alone
+// when `name` is empty (negative getaddrinfo codes print as the bare number).
+struct ErrnoEntry {
+    int number = 0;
+    std::string name;
+};
+
+inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::pdp_query_failed) + 1;
+
+class ErrnoTable {
+public:
+    const ErrnoEntry& operator[](errc e) const { return entries_[static_cast<std::size_t>(e)]; }
+    ErrnoEntry& operator[](errc e) { return entries_[static_cast<std::size_t>(e)]; }
+
+private:
+    std::array<ErrnoEntry, kErrcCount> entries_{};
+};
+
+enum class AcceptShape {
+    conn_ip_port,   // (conn, ip, port): QuecPython 2025 firmware and docs
+    conn_address,   // (conn, (ip, port)): QuecPython 2021, MicroPython, RT-Thread
+};
+
+struct Dialect {
+    std::string name;
+    std::string summary;
+    // Which module names the script imports: u-names only, or also socket/select/errno.
+    bool plain_module_names = false;
+    AcceptShape accept_shape = AcceptShape::conn_ip_port;
+    // IPPROTO_TCP_SER (7) and TCP_CUSTOMIZE_PORT (8) exist.
+    bool has_tcp_ser = true;
+    // QuecPython connect(): a timeout of at least 1 s and under 25 s waits with
+    // select and raises ETIMEDOUT; any other timeout is a plain lwIP connect.
+    bool connect_select_window = true;
+    // recv timeouts are counted in 100 ms polls; a timeout under one poll ends
+    // with EAGAIN instead of ETIMEDOUT. Zero: exact timeouts.
+    Duration recv_poll{100ms};
+    // Unisoc builds: a non-blocking recv() while connect() is still in
+    // progress raises EINPROGRESS rather than EAGAIN.
+    bool recv_connecting_in_progress = true;
+    // connect() on a connected socket raises this.
+    errc connect_when_connected = errc::already;
+    // getaddrinfo("") (read as "0.0.0.0") raises OSError(-2): the 2025
+    // firmware treats a "0.0.0.0" answer as no answer.
+    bool getaddrinfo_unspecified_fails = true;
+    // Module-level getaddrinfo() returns [] on failure instead of raising.
+    bool getaddrinfo_empty_on_failure = false;
+    // bind() raises on a taken port (the 2025 firmware ignores lwip_bind's result).
+    bool bind_reports_errors = false;
+    // listen() needs its backlog argument.
+    bool listen_requires_backlog = false;
+    // Stream methods (read, readinto, readline, write) return None when a
+    // non-blocking socket would block, instead of raising EAGAIN.
+    bool stream_none_when_would_block = false;
+    // makefile() returns a file object whose close() closes the socket; false:
+    // makefile() returns the socket itself.
+    bool makefile_is_file = false;
+    // getaddrinfo takes (host, port, af, type, proto, flags) and filters.
+    bool getaddrinfo_filters = false;
+    // inet_ntop / inet_pton exist.
+    bool has_inet_ntop = false;
+    // IPPROTO_SEC constant exists (WiPy heritage in the MicroPython docs).
+    bool has_ipproto_sec = false;
+    // A refused connect raises ECONNREFUSED (host OS behaviour) rather than
+    // lwIP's ECONNRESET.
+    bool refused_is_econnrefused = false;
+};
+
+enum class ErrnoSpace {
+    lwip,  // MicroPython/lwIP Linux numbering
+    qapi,  // Qualcomm QAPI numbering (BG95)
+};
+
+struct ModuleProfile {
+    std::string model;        // "EC600U"
+    std::string summary;
+    std::string family;       // "ECxxxU": what the FAQ's limits are stated for
+    std::string platform;     // "Unisoc", "ASR", "Qualcomm"
+    int socket_limit = 15;
+    int fd_base = 0;
+    int af_inet6 = 10;
+    bool has_getsocketsta = true;
+    ErrnoSpace errno_space = ErrnoSpace::lwip;
+    std::size_t sndbuf = 64 * 1024;
+    std::size_t rcvbuf = 64 * 1024;
+    int rat = 7;              // net.getState() access technology: 7 = E-UTRAN
+    std::string firmware;     // modem.getDevFwVersion()
+    std::string product_id;   // modem.getDevProductId()
+    std::string sysname;      // uos.uname() sysname
+    std::string default_apn = "cmnet";
+};
+
+// Every known dialect / module, in the order `qpysim dialects|modules` lists them.
+const std::vector<Dialect>& all_dialects();
+const std::vector<ModuleProfile>& all_modules();
+
+// Look up by name, case-insensitive. Throws UsageError listing the valid names.
+const Dialect& find_dialect(const std::string& name);
+const ModuleProfile& find_module(const std::string& name);
+
+const Dialect& default_dialect();
+const ModuleProfile& default_module();
+
+// The errno a script sees for each core error on this dialect and module.
+ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m);
+
+}  // namespace qpysim

@@ -1,0 +1,466 @@
+#include "qpysim/host_gateway.hpp"
+
+#include <algorithm>
+#include <array>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/socket_base.hpp>
+
+#include "qpysim/byte_queue.hpp"
+#include "qpysim/modem.hpp"
+
+namespace qpysim {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using udp = asio::ip::udp;
+using boost::system::error_code;
+
+namespace {
+
+// Device bytes the gateway accepts ahead of the OS socket (its receive window).
+constexpr std::size_t kWindow = 256 * 1024;
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+}  // namespace
+
+// ---------------------------------------------------------------- TCP
+
+class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this<GatewayTcp> {
+public:
+    GatewayTcp(HostGateway& gw, tcp::socket sock, std::shared_ptr<Connection> conn, Side side,
+               Endpoint target)
+        : gw_(gw),
+          sched_(gw.modem().sched()),
+          sock_(std::move(sock)),
+          conn_(std::move(conn)),
+          side_(side),
+          target_(target),
+          rbuf_(kReadChunk) {}
+
+    // An OS client connected to an exposed device server: open towards the device.
+    void start_inbound() {
+        phase_ = Phase::connecting;
+        configure();
+        advertised_ = written_ + kWindow;
+        conn_->send(side_, Segment::syn(advertised_));
+    }
+
+    void on_segment(const std::shared_ptr<Connection>& /*via*/, Segment s) override {
+        if (phase_ == Phase::done) return;  // the OS side is finished; nothing to say
+        switch (s.kind) {
+            case Segment::Kind::Syn:
+                device_edge_ = std::max(device_edge_, s.window);
+                if (phase_ == Phase::idle) {
+                    connect_os();
+                } else if (phase_ == Phase::open) {
+                    conn_->send(side_, Segment::syn_ack(advertised_));  // our SYN-ACK was lost
+                }
+                break;
+            case Segment::Kind::SynAck:
+                // The device listener answered the SYN we sent for an OS client.
+                if (phase_ != Phase::connecting) break;
+                device_edge_ = std::max(device_edge_, s.window);
+                phase_ = Phase::open;
+                conn_->send(side_, Segment::ack(advertised_));
+                start_read();
+                try_write();
+                break;
+            case Segment::Kind::Ack:
+                device_edge_ = std::max(device_edge_, s.window);
+                start_read();
+                break;
+            case Segment::Kind::Data:
+                wbuf_.append(s.data);
+                try_write();
+                break;
+            case Segment::Kind::Fin:
+                device_fin_ = true;
+                conn_->send(side_, Segment::ack(advertised_, true));
+                try_write();
+                break;
+            case Segment::Kind::Rst:
+                trace("gateway_reset", "device reset the connection");
+                finish(true);
+                break;
+        }
+    }
+
+    void on_peer_detached() override {
+        // The device's pcb is gone. After a clean close the OS side is already
+        // finished; otherwise the PC peer is reset rather than left hanging.
+        if (phase_ != Phase::done) finish(true);
+        gw_.forget(this);
+    }
+
+    void shutdown() {
+        if (phase_ != Phase::done) finish(true);
+    }
+
+private:
+    enum class Phase { idle, connecting, open, done };
+
+    void configure() {
+        error_code ec;
+        sock_.set_option(tcp::no_delay(true), ec);
+        sock_.non_blocking(true, ec);
+    }
+
+    void connect_os() {
+        phase_ = Phase::connecting;
+        const tcp::endpoint ep(target_.ip, target_.port);
+        sock_.async_connect(ep, [self = shared_from_this()](const error_code& ec) {
+            std::lock_guard lk(self->sched_.mutex());
+            self->connected(ec);
+            self->sched_.run_due();
+        });
+    }
+
+    void connected(const error_code& ec) {
+        if (phase_ != Phase::connecting) return;  // the device gave up meanwhile
+        if (ec) {
+            if (ec == asio::error::connection_refused) {
+                trace("gateway_refused", ec.message());
+                conn_->send(side_, Segment::rst());
+            } else {
+                // Unreachable or timed out: no RST comes back, the device's own
+                // SYN retries decide, as with a dead host on the real internet.
+                trace("gateway_connect_failed", ec.message());
+            }
+            phase_ = Phase::done;
+            close_os(false);
+            return;
+        }
+        configure();
+        phase_ = Phase::open;
+        advertised_ = written_ + kWindow;
+        trace("gateway_connected", target_.to_string());
+        conn_->send(side_, Segment::syn_ack(advertised_));
+        start_read();
+    }
+
+    void try_write() {
+        if (writing_ || phase_ != Phase::open) return;
+        error_code ec;
+        while (!wbuf_.empty()) {
+            const auto v = wbuf_.view();
+            const std::size_t n = sock_.write_some(asio::buffer(v.data(), v.size()), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) {
+                writing_ = true;
+                sock_.async_wait(tcp::socket::wait_write,
+                                 [self = shared_from_this()](const error_code& wec) {
+                                     std::lock_guard lk(self->sched_.mutex());
+                                     self->writing_ = false;
+                                     if (!wec) {
+                                         self->try_write();
+                                     } else if (wec != asio::error::operation_aborted) {
+                                         self->os_failed(wec);
+                                     }
+                                     self->sched_.run_due();
+                                 });
+                break;
+            }
+            if (ec) {
+                os_failed(ec);
+                return;
+            }
+            wbuf_.drop(n);
+            written_ += n;
+        }
+        update_window();
+        if (wbuf_.empty() && device_fin_ && !os_shut_) {
+            sock_.shutdown(tcp::socket::shutdown_send, ec);
+            os_shut_ = true;
+            maybe_finish();
+        }
+    }
+
+    void update_window() {
+        const std::uint64_t edge = written_ + kWindow;
+        if (edge >= advertised_ + kWindow / 4) {
+            conn_->send(side_, Segment::ack(edge));
+            advertised_ = edge;
+        }
+    }
+
+    void start_read() {
+        if (reading_ || os_eof_ || phase_ != Phase::open || device_edge_ <= delivered_) return;
+        const auto n = static_cast<std::size_t>(
+            std::min<std::uint64_t>(kReadChunk, device_edge_ - delivered_));
+        reading_ = true;
+        sock_.async_read_some(asio::buffer(rbuf_.data(), n),
+                              [self = shared_from_this()](const error_code& ec, std::size_t got) {
+                                  std::lock_guard lk(self->sched_.mutex());
+                                  self->on_read(ec, got);
+                                  self->sched_.run_due();
+                              });
+    }
+
+    void on_read(const error_code& ec, std::size_t n) {
+        reading_ = false;
+        if (phase_ != Phase::open) return;
+        if (n > 0) {
+            conn_->send(side_, Segment::payload(std::string(rbuf_.data(), n)));
+            delivered_ += n;
+        }
+        if (ec == asio::error::eof) {
+            os_eof_ = true;
+            conn_->send(side_, Segment::fin());
+            maybe_finish();
+            return;
+        }
+        if (ec) {
+            if (ec != asio::error::operation_aborted) os_failed(ec);
+            return;
+        }
+        start_read();
+    }
+
+    void os_failed(const error_code& ec) {
+        trace("gateway_error", ec.message());
+        conn_->send(side_, Segment::rst());
+        finish(true);
+    }
+
+    void maybe_finish() {
+        if (os_eof_ && os_shut_ && wbuf_.empty()) finish(false);
+    }
+
+    // The OS side is over. Stay attached so the device's last ACKs land quietly;
+    // the gateway forgets us when the device's pcb goes.
+    void finish(bool reset) {
+        phase_ = Phase::done;
+        close_os(reset);
+    }
+
+    void close_os(bool reset) {
+        error_code ec;
+        if (reset && sock_.is_open()) sock_.set_option(asio::socket_base::linger(true, 0), ec);
+        sock_.close(ec);
+    }
+
+    void trace(const char* what, const std::string& detail) {
+        gw_.modem().trace_event(TraceEvent(sched_.now(), what)
+                                    .num("conn", static_cast<std::int64_t>(conn_->id()))
+                                    .str("peer", target_.to_string())
+                                    .str("detail", detail));
+    }
+
+    HostGateway& gw_;
+    Scheduler& sched_;
+    tcp::socket sock_;
+    std::shared_ptr<Connection> conn_;
+    Side side_;
+    Endpoint target_;
+    Phase phase_ = Phase::idle;
+
+    ByteQueue wbuf_;
+    bool writing_ = false;
+    std::uint64_t written_ = 0;
+    std::uint64_t advertised_ = 0;
+    bool device_fin_ = false;
+    bool os_shut_ = false;
+
+    std::vector<char> rbuf_;
+    bool reading_ = false;
+    std::uint64_t delivered_ = 0;
+    std::uint64_t device_edge_ = 0;
+    bool os_eof_ = false;
+};
+
+// ---------------------------------------------------------------- UDP
+
+class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
+public:
+    GatewayUdp(HostGateway& gw, std::weak_ptr<Socket> device, bool v6)
+        : gw_(gw), sched_(gw.modem().sched()), sock_(sched_.io()), device_(std::move(device)) {
+        // Like a carrier NAT: the mapping opens on the first send and takes
+        // replies; nothing on the PC can reach a device UDP port unasked.
+        error_code ec;
+        sock_.open(v6 ? udp::v6() : udp::v4(), ec);
+        if (!ec) sock_.bind(udp::endpoint(v6 ? udp::v6() : udp::v4(), 0), ec);
+        if (!ec) sock_.non_blocking(true, ec);
+        if (ec) throw Error(errc::no_buffers, "host UDP socket: " + ec.message());
+    }
+
+    void start() { receive_next(); }
+
+    void send(const Endpoint& to, const std::string& data) {
+        error_code ec;
+        sock_.send_to(asio::buffer(data), udp::endpoint(to.ip, to.port), 0, ec);
+        // UDP gives no delivery promise; an OS error is a lost datagram.
+    }
+
+    void close() {
+        error_code ec;
+        sock_.close(ec);
+    }
+
+private:
+    void receive_next() {
+        sock_.async_receive_from(asio::buffer(buf_), from_,
+                                 [self = shared_from_this()](const error_code& ec, std::size_t n) {
+                                     std::lock_guard lk(self->sched_.mutex());
+                                     self->received(ec, n);
+                                     self->sched_.run_due();
+                                 });
+    }
+
+    void received(const error_code& ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted || !sock_.is_open()) return;
+        if (!ec) {
+            if (auto dev = device_.lock()) {
+                Endpoint from{from_.address(), from_.port()};
+                sched_.call_at(sched_.now(), [w = device_, data = std::string(buf_.data(), n),
+                                              from]() mutable {
+                    if (auto d = w.lock()) d->on_datagram(std::move(data), from);
+                });
+            }
+        }
+        receive_next();
+    }
+
+    HostGateway& gw_;
+    Scheduler& sched_;
+    udp::socket sock_;
+    std::weak_ptr<Socket> device_;
+    std::array<char, 65536> buf_{};
+    udp::endpoint from_;
+};
+
+// ---------------------------------------------------------------- the gateway
+
+struct HostGateway::Exposure {
+    explicit Exposure(asio::io_context& io) : acceptor(io) {}
+    tcp::acceptor acceptor;
+    std::weak_ptr<Socket> listener;
+    std::uint16_t device_port = 0;
+    std::uint16_t host_port = 0;
+    bool closed = false;
+};
+
+HostGateway::HostGateway(Modem& modem, IpAddress expose_ip)
+    : modem_(modem), expose_ip_(expose_ip) {}
+
+HostGateway::~HostGateway() { shutdown(); }
+
+std::shared_ptr<SegmentSink> HostGateway::connect(const std::shared_ptr<Connection>& conn,
+                                                  const Endpoint& target) {
+    auto g = std::make_shared<GatewayTcp>(*this, tcp::socket(modem_.sched().io()), conn, Side::b,
+                                          target);
+    tcp_.insert(g);
+    return g;
+}
+
+void HostGateway::forget(const GatewayTcp* conn) {
+    for (auto it = tcp_.begin(); it != tcp_.end(); ++it) {
+        if (it->get() == conn) {
+            tcp_.erase(it);
+            return;
+        }
+    }
+}
+
+std::uint16_t HostGateway::expose(const std::shared_ptr<Socket>& listener,
+                                  std::uint16_t device_port) {
+    auto ex = std::make_shared<Exposure>(modem_.sched().io());
+    ex->listener = listener;
+    ex->device_port = device_port;
+    const IpAddress ip =
+        listener->is_v6() ? IpAddress(asio::ip::address_v6::loopback()) : expose_ip_;
+    error_code ec;
+    ex->acceptor.open(tcp::endpoint(ip, 0).protocol(), ec);
+    if (!ec) ex->acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) {
+        // The device's own port when the PC has it free, any port otherwise.
+        ex->acceptor.bind(tcp::endpoint(ip, device_port), ec);
+        if (ec) {
+            ec.clear();
+            ex->acceptor.bind(tcp::endpoint(ip, 0), ec);
+        }
+    }
+    if (!ec) ex->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw Error(errc::addr_in_use, "cannot expose device port on the PC: " + ec.message());
+    ex->host_port = ex->acceptor.local_endpoint(ec).port();
+    exposures_[listener.get()] = ex;
+    accept_next(ex);
+    return ex->host_port;
+}
+
+void HostGateway::accept_next(const std::shared_ptr<Exposure>& ex) {
+    ex->acceptor.async_accept([this, ex](const error_code& ec, tcp::socket sock) {
+        std::lock_guard lk(modem_.sched().mutex());
+        if (ex->closed || ec == asio::error::operation_aborted) return;
+        auto listener = ex->listener.lock();
+        if (!listener || listener->closed()) return;
+        if (!ec) {
+            error_code rec;
+            const tcp::endpoint client = sock.remote_endpoint(rec);
+            if (!rec) {
+                auto conn = std::make_shared<Connection>(modem_.sched(), modem_.next_connection_id(),
+                                                         LinkShape{}, LinkShape{});
+                const Endpoint from{client.address(), client.port()};
+                const auto dev_ip = modem_.device_ip(listener->is_v6());
+                conn->set_endpoint(Side::a, from);
+                conn->set_endpoint(Side::b,
+                                   Endpoint{dev_ip.value_or(client.address()), listener->local_port()});
+                auto g = std::make_shared<GatewayTcp>(*this, std::move(sock), conn, Side::a, from);
+                tcp_.insert(g);
+                conn->attach(Side::a, g);
+                conn->attach(Side::b, listener);
+                g->start_inbound();
+            }
+        }
+        accept_next(ex);
+        modem_.sched().run_due();
+    });
+}
+
+void HostGateway::unexpose(const Socket* listener) {
+    const auto it = exposures_.find(listener);
+    if (it == exposures_.end()) return;
+    it->second->closed = true;
+    error_code ec;
+    it->second->acceptor.close(ec);
+    exposures_.erase(it);
+}
+
+std::uint16_t HostGateway::exposed_port(std::uint16_t device_port) const {
+    for (const auto& [raw, ex] : exposures_) {
+        if (ex->device_port == device_port && !ex->closed) return ex->host_port;
+    }
+    return 0;
+}
+
+void HostGateway::send_datagram(const std::shared_ptr<Socket>& from, std::uint16_t /*device_port*/,
+                                const Endpoint& to, const std::string& data) {
+    auto it = udp_.find(from.get());
+    if (it == udp_.end()) {
+        auto g = std::make_shared<GatewayUdp>(*this, from, from->is_v6());
+        g->start();
+        it = udp_.emplace(from.get(), std::move(g)).first;
+    }
+    it->second->send(to, data);
+}
+
+void HostGateway::close_udp(const Socket* device_socket) {
+    const auto it = udp_.find(device_socket);
+    if (it == udp_.end()) return;
+    it->second->close();
+    udp_.erase(it);
+}
+
+void HostGateway::shutdown() {
+    for (auto& [raw, ex] : exposures_) {
+        ex->closed = true;
+        error_code ec;
+        ex->acceptor.close(ec);
+    }
+    exposures_.clear();
+    for (auto& [raw, u] : udp_) u->close();
+    udp_.clear();
+    auto conns = std::move(tcp_);
+    for (auto& c : conns) c->shutdown();
+}
+
+}  // namespace qpysim
