@@ -27,7 +27,7 @@ constexpr std::size_t kReadChunk = 64 * 1024;
 // ---------------------------------------------------------------- TCP
 
 class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this<GatewayTcp> {
-public:
+  public:
     GatewayTcp(HostGateway& gw, tcp::socket sock, std::shared_ptr<Connection> conn, Side side,
                Endpoint target)
         : gw_(gw),
@@ -97,7 +97,7 @@ public:
         if (phase_ != Phase::done) finish(true);
     }
 
-private:
+  private:
     enum class Phase { idle, connecting, open, done };
 
     void configure() {
@@ -271,7 +271,7 @@ private:
 // ---------------------------------------------------------------- UDP
 
 class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
-public:
+  public:
     GatewayUdp(HostGateway& gw, std::weak_ptr<Socket> device, bool v6)
         : gw_(gw), sched_(gw.modem().sched()), sock_(sched_.io()), device_(std::move(device)) {
         // Like a carrier NAT: the mapping opens on the first send and takes
@@ -296,7 +296,7 @@ public:
         sock_.close(ec);
     }
 
-private:
+  private:
     void receive_next() {
         sock_.async_receive_from(asio::buffer(buf_), from_,
                                  [self = shared_from_this()](const error_code& ec, std::size_t n) {
@@ -311,10 +311,10 @@ private:
         if (!ec) {
             if (auto dev = device_.lock()) {
                 Endpoint from{from_.address(), from_.port()};
-                sched_.call_at(sched_.now(), [w = device_, data = std::string(buf_.data(), n),
-                                              from]() mutable {
-                    if (auto d = w.lock()) d->on_datagram(std::move(data), from);
-                });
+                sched_.call_at(sched_.now(),
+                               [w = device_, data = std::string(buf_.data(), n), from]() mutable {
+                                   if (auto d = w.lock()) d->on_datagram(std::move(data), from);
+                               });
             }
         }
         receive_next();
@@ -342,7 +342,9 @@ struct HostGateway::Exposure {
 HostGateway::HostGateway(Modem& modem, IpAddress expose_ip)
     : modem_(modem), expose_ip_(expose_ip) {}
 
-HostGateway::~HostGateway() { shutdown(); }
+HostGateway::~HostGateway() {
+    shutdown();
+}
 
 std::shared_ptr<SegmentSink> HostGateway::connect(const std::shared_ptr<Connection>& conn,
                                                   const Endpoint& target) {
@@ -397,13 +399,13 @@ void HostGateway::accept_next(const std::shared_ptr<Exposure>& ex) {
             error_code rec;
             const tcp::endpoint client = sock.remote_endpoint(rec);
             if (!rec) {
-                auto conn = std::make_shared<Connection>(modem_.sched(), modem_.next_connection_id(),
-                                                         LinkShape{}, LinkShape{});
+                auto conn = std::make_shared<Connection>(
+                    modem_.sched(), modem_.next_connection_id(), LinkShape{}, LinkShape{});
                 const Endpoint from{client.address(), client.port()};
                 const auto dev_ip = modem_.device_ip(listener->is_v6());
                 conn->set_endpoint(Side::a, from);
-                conn->set_endpoint(Side::b,
-                                   Endpoint{dev_ip.value_or(client.address()), listener->local_port()});
+                conn->set_endpoint(
+                    Side::b, Endpoint{dev_ip.value_or(client.address()), listener->local_port()});
                 auto g = std::make_shared<GatewayTcp>(*this, std::move(sock), conn, Side::a, from);
                 tcp_.insert(g);
                 conn->attach(Side::a, g);
@@ -457,10 +459,12 @@ void HostGateway::shutdown() {
         ex->acceptor.close(ec);
     }
     exposures_.clear();
-    for (auto& [raw, u] : udp_) u->close();
+    for (auto& [raw, u] : udp_)
+        u->close();
     udp_.clear();
     auto conns = std::move(tcp_);
-    for (auto& c : conns) c->shutdown();
+    for (auto& c : conns)
+        c->shutdown();
 }
 
 }  // namespace qpysim

@@ -6,12 +6,18 @@ namespace qpysim {
 
 const char* to_string(Segment::Kind k) noexcept {
     switch (k) {
-        case Segment::Kind::Syn: return "SYN";
-        case Segment::Kind::SynAck: return "SYN-ACK";
-        case Segment::Kind::Ack: return "ACK";
-        case Segment::Kind::Data: return "DATA";
-        case Segment::Kind::Fin: return "FIN";
-        case Segment::Kind::Rst: return "RST";
+        case Segment::Kind::Syn:
+            return "SYN";
+        case Segment::Kind::SynAck:
+            return "SYN-ACK";
+        case Segment::Kind::Ack:
+            return "ACK";
+        case Segment::Kind::Data:
+            return "DATA";
+        case Segment::Kind::Fin:
+            return "FIN";
+        case Segment::Kind::Rst:
+            return "RST";
     }
     return "?";
 }
@@ -34,9 +40,8 @@ void Connection::send(Side from, Segment s) {
     if (detached_[i]) return;
     const DeviceTime arrival = std::max(sched_.now() + shape_[i].latency, last_arrival_[i]);
     last_arrival_[i] = arrival;
-    sched_.call_at(arrival, [self = shared_from_this(), to = other(from), s = std::move(s)]() mutable {
-        self->deliver(to, std::move(s));
-    });
+    sched_.call_at(arrival, [self = shared_from_this(), to = other(from),
+                             s = std::move(s)]() mutable { self->deliver(to, std::move(s)); });
 }
 
 void Connection::deliver(Side to, Segment s) {
@@ -52,7 +57,8 @@ void Connection::deliver(Side to, Segment s) {
     if (s.kind == Segment::Kind::Rst || detached_[static_cast<int>(back)]) return;
     const DeviceTime arrival = std::max(sched_.now() + shape_[i].latency, last_arrival_[i]);
     last_arrival_[i] = arrival;
-    sched_.call_at(arrival, [self = shared_from_this(), back] { self->deliver(back, Segment::rst()); });
+    sched_.call_at(arrival,
+                   [self = shared_from_this(), back] { self->deliver(back, Segment::rst()); });
 }
 
 void Connection::detach(Side side) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "qpysim/host_gateway.hpp"
+#include "qpysim/log.hpp"
 
 namespace qpysim {
 
@@ -17,7 +18,7 @@ constexpr std::uint16_t kEphemeralLast = 0xffff;
 // A peer that exists but never answers: SYNs to an address nobody serves in a
 // virtual network time out, as they would towards a dead host on the internet.
 class Blackhole final : public SegmentSink {
-public:
+  public:
     void on_segment(const std::shared_ptr<Connection>&, Segment) override {}
 };
 
@@ -41,6 +42,7 @@ Modem::Modem(ModemConfig config)
       rng_(config_.seed),
       blackhole_(std::make_shared<Blackhole>()),
       table_(static_cast<std::size_t>(profile_.socket_limit)) {
+    init_logging();
     if (config_.clock == ClockMode::virtual_time && config_.host_network) {
         throw UsageError(
             "virtual time cannot reach the host network: the PC's sockets run in real time. "
@@ -50,7 +52,8 @@ Modem::Modem(ModemConfig config)
     if (!config_.trace_path.empty()) trace_.open(config_.trace_path);
     for (const auto& [name, addresses] : config_.dns) {
         if (addresses.empty()) throw UsageError("dns: '" + name + "' has no address");
-        for (const auto& a : addresses) resolver_.add(name, parse_zone_address(name, a));
+        for (const auto& a : addresses)
+            resolver_.add(name, parse_zone_address(name, a));
     }
     resolver_.set_host_lookup(config_.host_network && config_.clock == ClockMode::real);
 
@@ -63,8 +66,9 @@ Modem::Modem(ModemConfig config)
         sched_.start_io();
         if (config_.host_network) {
             const auto expose = parse_ip(config_.expose_ip);
-            if (!expose) throw UsageError("not an IP address to expose servers on: '" +
-                                          config_.expose_ip + "'");
+            if (!expose)
+                throw UsageError("not an IP address to expose servers on: '" + config_.expose_ip +
+                                 "'");
             gateway_ = std::make_unique<HostGateway>(*this, *expose);
         }
     }
@@ -122,8 +126,9 @@ std::shared_ptr<Socket> Modem::open_socket(int af, int type, int proto) {
                          std::to_string(profile_.af_inet6) + "), got " + std::to_string(af));
     }
     if (type < 1 || type > 3) {
-        throw UsageError("socket type must be SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_RAW (3), got " +
-                         std::to_string(type));
+        throw UsageError(
+            "socket type must be SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_RAW (3), got " +
+            std::to_string(type));
     }
     const int slot = free_slot();
     if (slot < 0) throw Error(errc::table_full);
@@ -147,7 +152,8 @@ std::vector<AddrInfo> Modem::getaddrinfo(const std::string& host, int port) {
     if (name == "0.0.0.0" && dialect_.getaddrinfo_unspecified_fails) throw Error(errc::dns_null);
     if (!parse_ip(name) && !cellular_.data_ready()) {
         // No data call, no DNS server to ask.
-        trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "no data call"));
+        trace_event(
+            TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "no data call"));
         throw Error(errc::dns_fail);
     }
     std::vector<IpAddress> ips;
@@ -157,7 +163,8 @@ std::vector<AddrInfo> Modem::getaddrinfo(const std::string& host, int port) {
         trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "failed"));
         throw;
     }
-    trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
+    trace_event(
+        TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
     return {AddrInfo{ips.front().is_v6(), ips.front().to_string(), port}};
 }
 
@@ -173,13 +180,50 @@ std::uint16_t Modem::exposed_port(std::uint16_t device_port) {
 
 int Modem::open_sockets() const {
     auto lk = lock();
-    return static_cast<int>(std::count_if(table_.begin(), table_.end(),
-                                          [](const auto& w) { return !w.expired(); }));
+    return static_cast<int>(
+        std::count_if(table_.begin(), table_.end(), [](const auto& w) { return !w.expired(); }));
 }
 
 void Modem::halt(const std::string& reason) {
     auto lk = lock();
     sched_.halt(reason);
+}
+
+void Modem::halt_after(Duration d, const std::string& reason) {
+    auto lk = lock();
+    sched_.call_after(d, [this, reason] {
+        trace_event(TraceEvent(sched_.now(), "halt").str("reason", reason));
+        sched_.halt(reason);
+    });
+}
+
+std::string Modem::halt_reason() const {
+    auto lk = lock();
+    return sched_.halt_reason();
+}
+
+bool Modem::halted() const {
+    auto lk = lock();
+    return sched_.halted();
+}
+
+void Modem::wait_halted() {
+    auto lk = lock();
+    WaitQueue never;
+    try {
+        sched_.wait_until(lk, never, std::nullopt, [] { return false; });
+    } catch (const Halted&) {
+    }
+}
+
+void Modem::attach_thread(const std::string& name) {
+    auto lk = lock();
+    sched_.attach_current(lk, name);
+}
+
+void Modem::detach_thread() {
+    auto lk = lock();
+    sched_.leave(lk);
 }
 
 // ---------------------------------------------------------------- the stack
@@ -254,7 +298,8 @@ std::uint16_t Modem::ephemeral_port(SockType type) {
 
 std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>& from,
                                                    const Endpoint& local, const Endpoint& remote) {
-    auto conn = std::make_shared<Connection>(sched_, next_connection_id(), LinkShape{}, LinkShape{});
+    auto conn =
+        std::make_shared<Connection>(sched_, next_connection_id(), LinkShape{}, LinkShape{});
     conn->set_endpoint(Side::a, local);
     conn->set_endpoint(Side::b, remote);
     conn->attach(Side::a, from);
@@ -330,7 +375,9 @@ void Modem::linger(std::shared_ptr<Socket> s) {
     lingering_[raw] = std::move(s);
 }
 
-void Modem::unlinger(const Socket* s) { lingering_.erase(s); }
+void Modem::unlinger(const Socket* s) {
+    lingering_.erase(s);
+}
 
 void Modem::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& local,
                           const Endpoint& to, std::string data) {

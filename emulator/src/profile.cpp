@@ -23,7 +23,8 @@ std::vector<Dialect> make_dialects() {
 
     Dialect q21 = q;
     q21.name = "quecpython-2021";
-    q21.summary = "QuecPython 2021 firmware: accept() -> (conn, (ip, port)), getaddrinfo [] on failure";
+    q21.summary =
+        "QuecPython 2021 firmware: accept() -> (conn, (ip, port)), getaddrinfo [] on failure";
     q21.accept_shape = AcceptShape::conn_address;
     q21.has_tcp_ser = false;
     q21.getaddrinfo_empty_on_failure = true;
@@ -34,7 +35,8 @@ std::vector<Dialect> make_dialects() {
 
     Dialect mp;
     mp.name = "micropython";
-    mp.summary = "upstream MicroPython: socket/select/errno names, ECONNREFUSED, None on would-block";
+    mp.summary =
+        "upstream MicroPython: socket/select/errno names, ECONNREFUSED, None on would-block";
     mp.plain_module_names = true;
     mp.getaddrinfo_unspecified_fails = false;
     mp.accept_shape = AcceptShape::conn_address;
@@ -44,7 +46,6 @@ std::vector<Dialect> make_dialects() {
     mp.connect_when_connected = errc::is_connected;
     mp.recv_connecting_in_progress = false;
     mp.bind_reports_errors = true;
-    mp.stream_none_when_would_block = true;
     mp.makefile_is_file = true;
     mp.getaddrinfo_filters = true;
     mp.has_inet_ntop = true;
@@ -134,7 +135,8 @@ std::vector<ModuleProfile> make_modules() {
     bg.firmware = "BG95M3LAR02A03_01.200.01.200_QPY";
     bg.product_id = "Quectel BG95";
     bg.sysname = "BG95M3-LA";
-    bg.summary = "BG95 (Qualcomm, LTE-M/NB-IoT): 20 sockets, no getsocketsta, QAPI errno, AF_INET6 = 3";
+    bg.summary =
+        "BG95 (Qualcomm, LTE-M/NB-IoT): 20 sockets, no getsocketsta, QAPI errno, AF_INET6 = 3";
     v.push_back(bg);
     return v;
 }
@@ -147,7 +149,8 @@ const T& find_by_name(const std::vector<T>& all, const std::string& name, const 
         if (lower(x.*key) == want) return x;
     }
     std::string names;
-    for (const auto& x : all) names += (names.empty() ? "" : ", ") + x.*key;
+    for (const auto& x : all)
+        names += (names.empty() ? "" : ", ") + x.*key;
     throw UsageError(std::string("unknown ") + what + " '" + name + "' (known: " + names + ")");
 }
 
@@ -171,8 +174,12 @@ const ModuleProfile& find_module(const std::string& name) {
     return find_by_name(all_modules(), name, "module", &ModuleProfile::model);
 }
 
-const Dialect& default_dialect() { return all_dialects().front(); }
-const ModuleProfile& default_module() { return all_modules().front(); }
+const Dialect& default_dialect() {
+    return all_dialects().front();
+}
+const ModuleProfile& default_module() {
+    return all_modules().front();
+}
 
 ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m) {
     ErrnoTable t;
@@ -182,8 +189,8 @@ ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m) {
     t[errc::timed_out] = {110, "ETIMEDOUT"};
     t[errc::in_progress] = {115, "EINPROGRESS"};
     t[errc::conn_reset] = {104, "ECONNRESET"};
-    t[errc::conn_refused] = d.refused_is_econnrefused ? ErrnoEntry{111, "ECONNREFUSED"}
-                                                      : ErrnoEntry{104, "ECONNRESET"};
+    t[errc::conn_refused] =
+        d.refused_is_econnrefused ? ErrnoEntry{111, "ECONNREFUSED"} : ErrnoEntry{104, "ECONNRESET"};
     t[errc::conn_aborted] = {103, "ECONNABORTED"};
     t[errc::not_connected] = {107, "ENOTCONN"};
     t[errc::bad_fd] = {9, "EBADF"};

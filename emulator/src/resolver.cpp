@@ -32,7 +32,8 @@ void Resolver::add(const std::string& name, IpAddress ip) {
     order_v4_first(v);
 }
 
-std::vector<IpAddress> Resolver::resolve(std::unique_lock<std::mutex>& lk, const std::string& name) {
+std::vector<IpAddress> Resolver::resolve(std::unique_lock<std::mutex>& lk,
+                                         const std::string& name) {
     if (auto ip = parse_ip(name)) return {*ip};
     if (name.empty() || name.size() > kMaxNameLength) throw Error(errc::dns_fail);
 
@@ -58,8 +59,9 @@ std::vector<IpAddress> Resolver::host_lookup(std::unique_lock<std::mutex>& lk,
     };
     auto lookup = std::make_shared<Lookup>(sched_.io());
     lookup->resolver.async_resolve(
-        name, "", [this, lookup](const boost::system::error_code& ec,
-                                 const boost::asio::ip::tcp::resolver::results_type& results) {
+        name, "",
+        [this, lookup](const boost::system::error_code& ec,
+                       const boost::asio::ip::tcp::resolver::results_type& results) {
             std::lock_guard guard(sched_.mutex());
             if (!ec) {
                 for (const auto& r : results) {

@@ -23,12 +23,15 @@ const char* to_string(ClockMode m) noexcept {
 
 Scheduler::Scheduler(ClockMode mode) : mode_(mode), epoch_(std::chrono::steady_clock::now()) {
     on_deadlock_ = [this] {
-        halt("deadlock: every device thread is waiting and nothing is scheduled; in virtual "
-             "time the script would wait forever");
+        halt(
+            "deadlock: every device thread is waiting and nothing is scheduled; in virtual "
+            "time the script would wait forever");
     };
 }
 
-Scheduler::~Scheduler() { stop_io(); }
+Scheduler::~Scheduler() {
+    stop_io();
+}
 
 void Scheduler::stop_io() {
     if (!io_thread_.joinable()) return;
@@ -91,7 +94,8 @@ void Scheduler::arm_io_timer() {
         }
         const DeviceTime when = timers_.begin()->first.when;
         io_armed_ = when;
-        io_timer_.expires_at(epoch_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(when));
+        io_timer_.expires_at(epoch_ +
+                             std::chrono::duration_cast<std::chrono::steady_clock::duration>(when));
         io_timer_.async_wait([this](const boost::system::error_code& ec) {
             if (!ec) io_timer_fired();
         });
@@ -156,9 +160,11 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
         }
         const bool sliced = interrupt_check_ && std::this_thread::get_id() == interrupt_thread_;
         const auto real_deadline =
-            deadline ? std::optional(epoch_ + std::chrono::duration_cast<
-                                                  std::chrono::steady_clock::duration>(*deadline))
-                     : std::nullopt;
+            deadline
+                ? std::optional(
+                      epoch_ +
+                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(*deadline))
+                : std::nullopt;
         auto limit = real_deadline;
         if (sliced) {
             const auto slice = std::chrono::steady_clock::now() + kInterruptSlice;
@@ -206,7 +212,9 @@ Participant* Scheduler::current() const noexcept {
     return tl_scheduler == this ? tl_participant : nullptr;
 }
 
-bool Scheduler::is_participant() const noexcept { return current() != nullptr; }
+bool Scheduler::is_participant() const noexcept {
+    return current() != nullptr;
+}
 
 Participant* Scheduler::spawn(std::string name) {
     if (mode_ == ClockMode::real) return nullptr;
@@ -309,8 +317,10 @@ void Scheduler::halt(std::string reason) {
     if (halted_) return;
     halted_ = true;
     halt_reason_ = std::move(reason);
-    for (Waiter* w : all_waiters_) w->cv.notify_all();
-    for (auto& p : participants_) p->cv.notify_all();
+    for (Waiter* w : all_waiters_)
+        w->cv.notify_all();
+    for (auto& p : participants_)
+        p->cv.notify_all();
 }
 
 void Scheduler::set_interrupt_check(std::thread::id thread, InterruptCheck check) {

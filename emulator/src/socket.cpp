@@ -48,9 +48,13 @@ Socket::Socket(Modem& modem, SockType type, bool v6, int proto, int fd)
 // (the last reference may drop anywhere, with or without it).
 Socket::~Socket() = default;
 
-Socket::Lock Socket::lock() const { return Lock(sched_.mutex()); }
+Socket::Lock Socket::lock() const {
+    return Lock(sched_.mutex());
+}
 
-void Socket::fail(errc e) const { throw Error(e); }
+void Socket::fail(errc e) const {
+    throw Error(e);
+}
 
 void Socket::throw_error(errc e) const {
     if (e != errc::ok) fail(e);
@@ -232,7 +236,8 @@ void Socket::on_child_gone(Socket* child) {
 
 void Socket::abort_pending_children() {
     auto pending = std::move(half_open_);
-    for (auto& c : accept_q_) pending.push_back(c);
+    for (auto& c : accept_q_)
+        pending.push_back(c);
     accept_q_.clear();
     for (auto& c : pending) {
         c->listener_.reset();
@@ -278,8 +283,8 @@ void Socket::connect(const std::string& host, int port) {
             deadline = sched_.now() + *timeout_;
         }
     }
-    const bool done = sched_.wait_until(lk, waiters_, deadline,
-                                        [&] { return closed_ || !tcp_.is_connecting(); });
+    const bool done =
+        sched_.wait_until(lk, waiters_, deadline, [&] { return closed_ || !tcp_.is_connecting(); });
     if (closed_) fail(errc::bad_fd);
     if (ever_connected_) return;
     throw_error(error_);
@@ -475,8 +480,10 @@ bool Socket::wait_readable(Lock& lk) {
         return closed_ || !rx_.empty() || eof_ || error_ != errc::ok ||
                (!tcp_.is_connecting() && !tcp_.may_recv());
     };
+    if (!ever_connected_ && !tcp_.is_connecting() && error_ == errc::ok) {
+        fail(errc::not_connected);
+    }
     if (readable()) return true;
-    if (!ever_connected_ && !tcp_.is_connecting()) fail(errc::not_connected);
     if (nonblocking()) {
         if (tcp_.is_connecting() && modem_.dialect().recv_connecting_in_progress) {
             fail(errc::in_progress);
@@ -865,7 +872,8 @@ int Socket::poll_events() const {
 int Socket::wait_events(int mask, std::optional<DeviceTime> deadline) {
     auto lk = lock();
     const int always = poll_err | poll_hup | poll_nval;
-    sched_.wait_until(lk, waiters_, deadline, [&] { return (poll_events() & (mask | always)) != 0; });
+    sched_.wait_until(lk, waiters_, deadline,
+                      [&] { return (poll_events() & (mask | always)) != 0; });
     return poll_events();
 }
 

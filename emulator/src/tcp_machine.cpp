@@ -4,35 +4,58 @@ namespace qpysim {
 
 const char* to_string(TcpState s) noexcept {
     switch (s) {
-        case TcpState::Closed: return "CLOSED";
-        case TcpState::Listen: return "LISTEN";
-        case TcpState::SynSent: return "SYN-SENT";
-        case TcpState::SynRcvd: return "SYN-RECEIVED";
-        case TcpState::Established: return "ESTABLISHED";
-        case TcpState::FinWait1: return "FIN-WAIT-1";
-        case TcpState::FinWait2: return "FIN-WAIT-2";
-        case TcpState::CloseWait: return "CLOSE-WAIT";
-        case TcpState::Closing: return "CLOSING";
-        case TcpState::LastAck: return "LAST-ACK";
-        case TcpState::TimeWait: return "TIME-WAIT";
+        case TcpState::Closed:
+            return "CLOSED";
+        case TcpState::Listen:
+            return "LISTEN";
+        case TcpState::SynSent:
+            return "SYN-SENT";
+        case TcpState::SynRcvd:
+            return "SYN-RECEIVED";
+        case TcpState::Established:
+            return "ESTABLISHED";
+        case TcpState::FinWait1:
+            return "FIN-WAIT-1";
+        case TcpState::FinWait2:
+            return "FIN-WAIT-2";
+        case TcpState::CloseWait:
+            return "CLOSE-WAIT";
+        case TcpState::Closing:
+            return "CLOSING";
+        case TcpState::LastAck:
+            return "LAST-ACK";
+        case TcpState::TimeWait:
+            return "TIME-WAIT";
     }
     return "?";
 }
 
 const char* to_string(TcpEvent e) noexcept {
     switch (e) {
-        case TcpEvent::ActiveOpen: return "active-open";
-        case TcpEvent::PassiveOpen: return "passive-open";
-        case TcpEvent::ChildOpen: return "child-open";
-        case TcpEvent::RecvSyn: return "recv-syn";
-        case TcpEvent::RecvSynAck: return "recv-syn-ack";
-        case TcpEvent::RecvAck: return "recv-ack";
-        case TcpEvent::RecvFin: return "recv-fin";
-        case TcpEvent::RecvFinAck: return "recv-fin-ack";
-        case TcpEvent::RecvRst: return "recv-rst";
-        case TcpEvent::Close: return "close";
-        case TcpEvent::Abort: return "abort";
-        case TcpEvent::GiveUp: return "give-up";
+        case TcpEvent::ActiveOpen:
+            return "active-open";
+        case TcpEvent::PassiveOpen:
+            return "passive-open";
+        case TcpEvent::ChildOpen:
+            return "child-open";
+        case TcpEvent::RecvSyn:
+            return "recv-syn";
+        case TcpEvent::RecvSynAck:
+            return "recv-syn-ack";
+        case TcpEvent::RecvAck:
+            return "recv-ack";
+        case TcpEvent::RecvFin:
+            return "recv-fin";
+        case TcpEvent::RecvFinAck:
+            return "recv-fin-ack";
+        case TcpEvent::RecvRst:
+            return "recv-rst";
+        case TcpEvent::Close:
+            return "close";
+        case TcpEvent::Abort:
+            return "abort";
+        case TcpEvent::GiveUp:
+            return "give-up";
     }
     return "?";
 }
@@ -45,7 +68,9 @@ void TcpMachine::set_state(TcpState next) {
     if (observer_) observer_(prev, next);
 }
 
-bool TcpMachine::is_open() const noexcept { return state_ != TcpState::Closed; }
+bool TcpMachine::is_open() const noexcept {
+    return state_ != TcpState::Closed;
+}
 
 bool TcpMachine::is_connecting() const noexcept {
     return state_ == TcpState::SynSent || state_ == TcpState::SynRcvd;
@@ -58,8 +83,10 @@ bool TcpMachine::is_synchronized() const noexcept {
         case TcpState::FinWait2:
         case TcpState::CloseWait:
         case TcpState::Closing:
-        case TcpState::LastAck: return true;
-        default: return false;
+        case TcpState::LastAck:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -79,8 +106,10 @@ bool TcpMachine::local_closed() const noexcept {
         case TcpState::FinWait2:
         case TcpState::Closing:
         case TcpState::LastAck:
-        case TcpState::TimeWait: return true;
-        default: return false;
+        case TcpState::TimeWait:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -156,7 +185,8 @@ TcpActions TcpMachine::step(TcpEvent ev, DeviceTime now) {
                     // Passive close complete: nothing lingers.
                     free_pcb();
                     break;
-                default: break;  // data ACKs carry nothing for the machine
+                default:
+                    break;  // data ACKs carry nothing for the machine
             }
             break;
 
@@ -216,14 +246,16 @@ TcpActions TcpMachine::step(TcpEvent ev, DeviceTime now) {
                 case TcpState::LastAck:
                     a.send_ack = true;  // duplicate FIN
                     break;
-                default: break;  // no connection to close
+                default:
+                    break;  // no connection to close
             }
             break;
 
         case TcpEvent::RecvRst:
             switch (state_) {
                 case TcpState::Closed:
-                case TcpState::Listen: break;  // a listener ignores stray RSTs
+                case TcpState::Listen:
+                    break;  // a listener ignores stray RSTs
                 case TcpState::SynSent:
                     // Port closed at the far end. lwIP reports ERR_RST here too.
                     a.error = errc::conn_refused;
@@ -262,7 +294,8 @@ TcpActions TcpMachine::step(TcpEvent ev, DeviceTime now) {
                     set_state(TcpState::LastAck);
                     a.send_fin = true;
                     break;
-                default: break;  // already closing
+                default:
+                    break;  // already closing
             }
             break;
 

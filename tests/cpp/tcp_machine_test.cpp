@@ -13,7 +13,7 @@ constexpr DeviceTime t0 = 10s;
 // Drives a machine into a named state through the events a real connection
 // would see, recording every transition on the way.
 class TcpFixture : public ::testing::Test {
-protected:
+  protected:
     TcpFixture() {
         m.set_observer([this](TcpState from, TcpState to) { log.emplace_back(from, to); });
     }
@@ -112,7 +112,7 @@ TEST_F(tcp_closed, questions_say_nothing_is_open) {
 // ---------------------------------------------------------------- LISTEN (1)
 
 class tcp_listen : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { go(TcpEvent::PassiveOpen); }
 };
 
@@ -141,7 +141,7 @@ TEST_F(tcp_listen, give_up_does_not_apply) {
 // ---------------------------------------------------------------- SYN-SENT (2)
 
 class tcp_syn_sent : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { go(TcpEvent::ActiveOpen); }
 };
 
@@ -200,7 +200,7 @@ TEST_F(tcp_syn_sent, is_connecting_and_cannot_send) {
 // ---------------------------------------------------------------- SYN-RECEIVED (3)
 
 class tcp_syn_rcvd : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { go(TcpEvent::ChildOpen); }
 };
 
@@ -238,7 +238,7 @@ TEST_F(tcp_syn_rcvd, abort_resets_the_peer) {
 // ---------------------------------------------------------------- ESTABLISHED (4)
 
 class tcp_established : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_established(); }
 };
 
@@ -299,7 +299,7 @@ TEST_F(tcp_established, plain_ack_changes_nothing) {
 // ---------------------------------------------------------------- FIN-WAIT-1 (5)
 
 class tcp_fin_wait_1 : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_fin_wait_1(); }
 };
 
@@ -343,7 +343,7 @@ TEST_F(tcp_fin_wait_1, second_close_is_a_no_op) {
 // ---------------------------------------------------------------- FIN-WAIT-2 (6)
 
 class tcp_fin_wait_2 : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_fin_wait_2(); }
 };
 
@@ -369,7 +369,7 @@ TEST_F(tcp_fin_wait_2, give_up_aborts) {
 // ---------------------------------------------------------------- CLOSE-WAIT (7)
 
 class tcp_close_wait : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_close_wait(); }
 };
 
@@ -398,7 +398,7 @@ TEST_F(tcp_close_wait, rst_is_reset) {
 // ---------------------------------------------------------------- CLOSING (8)
 
 class tcp_closing : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_closing(); }
 };
 
@@ -424,14 +424,15 @@ TEST_F(tcp_closing, simultaneous_close_walks_the_rfc_path) {
     go(TcpEvent::RecvAck);
     m.on_timer(t0 + 120s);
     std::vector<int> path{static_cast<int>(log.front().first)};
-    for (const auto& [from, to] : log) path.push_back(static_cast<int>(to));
+    for (const auto& [from, to] : log)
+        path.push_back(static_cast<int>(to));
     EXPECT_EQ(path, (std::vector<int>{0, 2, 4, 5, 8, 10, 0}));
 }
 
 // ---------------------------------------------------------------- LAST-ACK (9)
 
 class tcp_last_ack : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_last_ack(); }
 };
 
@@ -462,7 +463,7 @@ TEST_F(tcp_last_ack, retransmitted_fin_is_acked) {
 // ---------------------------------------------------------------- TIME-WAIT (10)
 
 class tcp_time_wait : public TcpFixture {
-protected:
+  protected:
     void SetUp() override { to_time_wait(); }
 };
 
@@ -503,7 +504,8 @@ TEST_F(tcp_time_wait, give_up_does_not_apply) {
 TEST_F(tcp_time_wait, active_close_walks_the_rfc_path) {
     m.on_timer(t0 + 120s);
     std::vector<int> path{0};
-    for (const auto& [from, to] : log) path.push_back(static_cast<int>(to));
+    for (const auto& [from, to] : log)
+        path.push_back(static_cast<int>(to));
     EXPECT_EQ(path, (std::vector<int>{0, 2, 4, 5, 6, 10, 0}));
 }
 

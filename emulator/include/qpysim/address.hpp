@@ -24,6 +24,8 @@ struct Endpoint {
 // Parse a numeric address; nullopt when `text` is not one (a hostname, garbage).
 std::optional<IpAddress> parse_ip(std::string_view text);
 
-inline bool is_loopback(const IpAddress& ip) { return ip.is_loopback(); }
+inline bool is_loopback(const IpAddress& ip) {
+    return ip.is_loopback();
+}
 
 }  // namespace qpysim

@@ -10,7 +10,7 @@
 namespace qpysim {
 
 class ByteQueue {
-public:
+  public:
     std::size_t size() const noexcept { return buf_.size() - head_; }
     bool empty() const noexcept { return size() == 0; }
     std::string_view view() const noexcept { return std::string_view(buf_).substr(head_); }
@@ -52,7 +52,7 @@ public:
     // Offset of the first '\n' from the front, or npos.
     std::size_t find_newline() const noexcept { return view().find('\n'); }
 
-private:
+  private:
     void compact() {
         buf_.erase(0, head_);
         head_ = 0;

@@ -50,7 +50,7 @@ struct PdpContext {
 };
 
 class Cellular {
-public:
+  public:
     static constexpr int kPdpCount = 7;  // profiles 1..7 (checkNet scans them on 2021 firmware)
 
     Cellular();
@@ -59,9 +59,7 @@ public:
     RegState reg_state() const noexcept { return reg_; }
     int csq() const noexcept { return csq_; }
     int modem_fun() const noexcept { return fun_; }
-    bool registered() const noexcept {
-        return reg_ == RegState::home || reg_ == RegState::roaming;
-    }
+    bool registered() const noexcept { return reg_ == RegState::home || reg_ == RegState::roaming; }
 
     const PdpContext& pdp(int id) const;  // id in 1..kPdpCount; throws UsageError
     PdpContext& pdp(int id);
@@ -75,7 +73,7 @@ public:
     void set_csq(int csq) { csq_ = csq; }
     void set_modem_fun(int fun) { fun_ = fun; }
 
-private:
+  private:
     SimStatus sim_ = SimStatus::ready;
     RegState reg_ = RegState::home;
     int csq_ = 24;

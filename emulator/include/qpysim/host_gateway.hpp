@@ -32,7 +32,7 @@ class GatewayTcp;
 class GatewayUdp;
 
 class HostGateway {
-public:
+  public:
     // Where device servers are exposed on the PC, e.g. "127.0.0.1".
     HostGateway(Modem& modem, IpAddress expose_ip);
     ~HostGateway();
@@ -59,7 +59,7 @@ public:
     Modem& modem() noexcept { return modem_; }
     void forget(const GatewayTcp* conn);
 
-private:
+  private:
     struct Exposure;
     void accept_next(const std::shared_ptr<Exposure>& ex);
 

@@ -42,7 +42,7 @@ class Connection;
 
 // One end of a TCP connection.
 class SegmentSink {
-public:
+  public:
     virtual ~SegmentSink() = default;
     // Called with the core lock held. `via` is the connection it came over (a
     // listener learns of new connections this way).
@@ -57,10 +57,12 @@ struct LinkShape {
 };
 
 enum class Side : std::uint8_t { a = 0, b = 1 };  // a opened the connection
-inline Side other(Side s) { return s == Side::a ? Side::b : Side::a; }
+inline Side other(Side s) {
+    return s == Side::a ? Side::b : Side::a;
+}
 
 class Connection : public std::enable_shared_from_this<Connection> {
-public:
+  public:
     Connection(Scheduler& sched, std::uint64_t id, LinkShape a_to_b, LinkShape b_to_a);
 
     std::uint64_t id() const noexcept { return id_; }
@@ -74,12 +76,12 @@ public:
     Endpoint endpoint(Side s) const { return endpoints_[static_cast<int>(s)]; }
     void set_endpoint(Side s, Endpoint e) { endpoints_[static_cast<int>(s)] = e; }
 
-private:
+  private:
     void deliver(Side to, Segment s);
 
     Scheduler& sched_;
     const std::uint64_t id_;
-    std::array<LinkShape, 2> shape_;          // indexed by sending side
+    std::array<LinkShape, 2> shape_;            // indexed by sending side
     std::array<DeviceTime, 2> last_arrival_{};  // keeps each direction in order
     std::array<std::weak_ptr<SegmentSink>, 2> ends_;
     std::array<bool, 2> detached_{false, false};

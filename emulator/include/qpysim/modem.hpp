@@ -52,7 +52,7 @@ struct AddrInfo {
 };
 
 class Modem {
-public:
+  public:
     explicit Modem(ModemConfig config);
     ~Modem();
     Modem(const Modem&) = delete;
@@ -68,6 +68,7 @@ public:
 
     // ---- for the bindings and tests ----
     Scheduler& sched() noexcept { return sched_; }
+    const Scheduler& sched() const noexcept { return sched_; }
     Trace& trace() noexcept { return trace_; }
     Resolver& resolver() noexcept { return resolver_; }
     Cellular& cellular() noexcept { return cellular_; }
@@ -82,6 +83,16 @@ public:
     int open_sockets() const;
     // Stop the module: every blocked device call throws Halted(reason).
     void halt(const std::string& reason);
+    // Halt once `d` of device time has passed from now.
+    void halt_after(Duration d, const std::string& reason);
+    std::string halt_reason() const;
+    bool halted() const;
+    // Block the calling (non-device) thread until the modem halts.
+    void wait_halted();
+    // The calling thread runs device code from now on (virtual time schedules
+    // it with the others) / no longer does.
+    void attach_thread(const std::string& name);
+    void detach_thread();
 
     // ---- the stack (lock held) ----
     // Device IP of the first active PDP context (v4 or v6), if any.
@@ -113,7 +124,7 @@ public:
     void trace_event(TraceEvent ev) { trace_.emit(std::move(ev)); }
     std::mt19937_64& rng() noexcept { return rng_; }
 
-private:
+  private:
     void setup_default_network();
     int free_slot() const noexcept;
     std::shared_ptr<Socket> find_listener(const Endpoint& at) const;

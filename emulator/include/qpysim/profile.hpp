@@ -23,17 +23,17 @@ struct ErrnoEntry {
 inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::pdp_query_failed) + 1;
 
 class ErrnoTable {
-public:
+  public:
     const ErrnoEntry& operator[](errc e) const { return entries_[static_cast<std::size_t>(e)]; }
     ErrnoEntry& operator[](errc e) { return entries_[static_cast<std::size_t>(e)]; }
 
-private:
+  private:
     std::array<ErrnoEntry, kErrcCount> entries_{};
 };
 
 enum class AcceptShape {
-    conn_ip_port,   // (conn, ip, port): QuecPython 2025 firmware and docs
-    conn_address,   // (conn, (ip, port)): QuecPython 2021, MicroPython, RT-Thread
+    conn_ip_port,  // (conn, ip, port): QuecPython 2025 firmware and docs
+    conn_address,  // (conn, (ip, port)): QuecPython 2021, MicroPython, RT-Thread
 };
 
 struct Dialect {
@@ -65,8 +65,9 @@ struct Dialect {
     // listen() needs its backlog argument.
     bool listen_requires_backlog = false;
     // Stream methods (read, readinto, readline, write) return None when a
-    // non-blocking socket would block, instead of raising EAGAIN.
-    bool stream_none_when_would_block = false;
+    // non-blocking socket would block (MicroPython's py/stream.c, shared by
+    // every port), instead of raising EAGAIN as recv() does.
+    bool stream_none_when_would_block = true;
     // makefile() returns a file object whose close() closes the socket; false:
     // makefile() returns the socket itself.
     bool makefile_is_file = false;
@@ -87,10 +88,10 @@ enum class ErrnoSpace {
 };
 
 struct ModuleProfile {
-    std::string model;        // "EC600U"
+    std::string model;  // "EC600U"
     std::string summary;
-    std::string family;       // "ECxxxU": what the FAQ's limits are stated for
-    std::string platform;     // "Unisoc", "ASR", "Qualcomm"
+    std::string family;    // "ECxxxU": what the FAQ's limits are stated for
+    std::string platform;  // "Unisoc", "ASR", "Qualcomm"
     int socket_limit = 15;
     int fd_base = 0;
     int af_inet6 = 10;
@@ -98,10 +99,10 @@ struct ModuleProfile {
     ErrnoSpace errno_space = ErrnoSpace::lwip;
     std::size_t sndbuf = 64 * 1024;
     std::size_t rcvbuf = 64 * 1024;
-    int rat = 7;              // net.getState() access technology: 7 = E-UTRAN
-    std::string firmware;     // modem.getDevFwVersion()
-    std::string product_id;   // modem.getDevProductId()
-    std::string sysname;      // uos.uname() sysname
+    int rat = 7;             // net.getState() access technology: 7 = E-UTRAN
+    std::string firmware;    // modem.getDevFwVersion()
+    std::string product_id;  // modem.getDevProductId()
+    std::string sysname;     // uos.uname() sysname
     std::string default_apn = "cmnet";
 };
 

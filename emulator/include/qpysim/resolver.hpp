@@ -15,7 +15,7 @@
 namespace qpysim {
 
 class Resolver {
-public:
+  public:
     explicit Resolver(Scheduler& sched) : sched_(sched) {}
 
     // Zone entries (scenario `dns:`). Names are case-insensitive; a trailing
@@ -35,7 +35,7 @@ public:
 
     static std::string normalize(const std::string& name);
 
-private:
+  private:
     std::vector<IpAddress> host_lookup(std::unique_lock<std::mutex>& lk, const std::string& name);
 
     Scheduler& sched_;

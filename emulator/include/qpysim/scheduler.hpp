@@ -55,16 +55,16 @@ struct Waiter {
 // The waiters of one object (a socket's readers and writers, a PDP callback
 // queue...). notify() wakes all of them; each re-checks its own condition.
 class WaitQueue {
-public:
+  public:
     bool empty() const noexcept { return waiters_.empty(); }
 
-private:
+  private:
     friend class Scheduler;
     std::vector<Waiter*> waiters_;
 };
 
 class Scheduler {
-public:
+  public:
     using TimerFn = std::function<void()>;
     using TimerId = std::uint64_t;
     // Called by a waiting thread every 100 ms of wall time, without the core
@@ -138,7 +138,7 @@ public:
     // scheduled. Default: halt with a message saying so.
     void set_deadlock_handler(std::function<void()> fn) { on_deadlock_ = std::move(fn); }
 
-private:
+  private:
     struct TimerKey {
         DeviceTime when;
         TimerId id;

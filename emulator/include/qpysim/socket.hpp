@@ -35,7 +35,7 @@ enum class SockType { stream = 1, dgram = 2, raw = 3 };
 // Where a UDP socket's datagrams go. Implemented by the host gateway, virtual
 // services and device sockets themselves.
 class DatagramSink {
-public:
+  public:
     virtual ~DatagramSink() = default;
     // Core lock held. `from` is the sender as the receiver sees it.
     virtual void on_datagram(std::string data, Endpoint from) = 0;
@@ -47,7 +47,7 @@ enum PollBits : int { poll_in = 1, poll_out = 4, poll_err = 8, poll_hup = 16, po
 class Socket final : public SegmentSink,
                      public DatagramSink,
                      public std::enable_shared_from_this<Socket> {
-public:
+  public:
     struct Accepted {
         std::shared_ptr<Socket> socket;
         Endpoint peer;
@@ -107,7 +107,7 @@ public:
     TcpState raw_state() const noexcept { return tcp_.state(); }
     WaitQueue& waiters() noexcept { return waiters_; }
 
-private:
+  private:
     using Lock = std::unique_lock<std::mutex>;
 
     Lock lock() const;

@@ -52,18 +52,18 @@ static_assert(static_cast<int>(TcpState::TimeWait) == 10);
 const char* to_string(TcpState s) noexcept;
 
 enum class TcpEvent : std::uint8_t {
-    ActiveOpen,    // app: connect()
-    PassiveOpen,   // app: listen()
-    ChildOpen,     // stack: a SYN reached a listener; this machine is the new child
-    RecvSyn,       // peer SYN without ACK (simultaneous open)
-    RecvSynAck,    // peer answered our SYN
-    RecvAck,       // peer acknowledged our SYN or our FIN
-    RecvFin,       // peer FIN that does not acknowledge ours
-    RecvFinAck,    // peer FIN that also acknowledges ours
-    RecvRst,       // peer reset
-    Close,         // app: close()
-    Abort,         // app or stack: drop the connection with RST
-    GiveUp,        // stack: retransmissions or keepalives exhausted
+    ActiveOpen,   // app: connect()
+    PassiveOpen,  // app: listen()
+    ChildOpen,    // stack: a SYN reached a listener; this machine is the new child
+    RecvSyn,      // peer SYN without ACK (simultaneous open)
+    RecvSynAck,   // peer answered our SYN
+    RecvAck,      // peer acknowledged our SYN or our FIN
+    RecvFin,      // peer FIN that does not acknowledge ours
+    RecvFinAck,   // peer FIN that also acknowledges ours
+    RecvRst,      // peer reset
+    Close,        // app: close()
+    Abort,        // app or stack: drop the connection with RST
+    GiveUp,       // stack: retransmissions or keepalives exhausted
 };
 
 const char* to_string(TcpEvent e) noexcept;
@@ -87,7 +87,7 @@ struct TcpTimings {
 };
 
 class TcpMachine {
-public:
+  public:
     using Observer = std::function<void(TcpState from, TcpState to)>;
 
     TcpMachine() = default;
@@ -108,15 +108,15 @@ public:
     TcpActions on_timer(DeviceTime now);
 
     // Named questions callers ask instead of comparing states.
-    bool is_open() const noexcept;            // not CLOSED (a pcb exists)
-    bool is_connecting() const noexcept;      // SYN-SENT or SYN-RECEIVED
-    bool is_synchronized() const noexcept;    // handshake done, not yet CLOSED/TIME-WAIT
-    bool may_send() const noexcept;           // app may still queue data for the peer
-    bool may_recv() const noexcept;           // the peer may still send us data
+    bool is_open() const noexcept;          // not CLOSED (a pcb exists)
+    bool is_connecting() const noexcept;    // SYN-SENT or SYN-RECEIVED
+    bool is_synchronized() const noexcept;  // handshake done, not yet CLOSED/TIME-WAIT
+    bool may_send() const noexcept;         // app may still queue data for the peer
+    bool may_recv() const noexcept;         // the peer may still send us data
     bool is_listening() const noexcept { return state_ == TcpState::Listen; }
-    bool local_closed() const noexcept;       // our FIN has been sent (or nothing to close)
+    bool local_closed() const noexcept;  // our FIN has been sent (or nothing to close)
 
-private:
+  private:
     void set_state(TcpState next);
 
     TcpState state_ = TcpState::Closed;

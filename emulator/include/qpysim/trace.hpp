@@ -16,14 +16,14 @@ namespace qpysim {
 
 // Builds one trace line. Keys are written in the order they are added.
 class TraceEvent {
-public:
+  public:
     TraceEvent(DeviceTime t, std::string_view kind);
     TraceEvent& str(std::string_view key, std::string_view value);
     TraceEvent& num(std::string_view key, std::int64_t value);
     TraceEvent& boolean(std::string_view key, bool value);
     std::string finish() &&;
 
-private:
+  private:
     void key(std::string_view k);
     std::string json_;
 };
@@ -32,7 +32,7 @@ private:
 void append_json_string(std::string& out, std::string_view s);
 
 class Trace {
-public:
+  public:
     // Open FILE for writing (truncates). Throws UsageError naming the file.
     void open(const std::string& path);
     // Keep lines in memory too (tests read them back).
@@ -45,7 +45,7 @@ public:
     const std::vector<std::string>& lines() const noexcept { return lines_; }
     void flush();
 
-private:
+  private:
     std::unique_ptr<std::ofstream> file_;
     bool keep_ = false;
     std::vector<std::string> lines_;

@@ -1,0 +1,71 @@
+#include <sstream>
+
+#include "cli.hpp"
+#include "common.hpp"
+#include "qpysim/scenario.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+py::dict to_dict(const cli::RunOptions& o) {
+    py::dict d;
+    d["script"] = o.script;
+    d["args"] = o.args;
+    d["scenario"] = o.scenario.empty() ? py::object(py::none()) : py::str(o.scenario);
+    d["seed"] = o.seed ? py::object(py::int_(*o.seed)) : py::object(py::none());
+    d["fs"] = o.fs.empty() ? py::object(py::none()) : py::str(o.fs);
+    d["timeout"] = o.timeout ? py::object(py::float_(*o.timeout)) : py::object(py::none());
+    d["expect"] = o.expect;
+    d["fail_text"] = o.fail_text;
+    d["trace"] = o.trace.empty() ? py::object(py::none()) : py::str(o.trace);
+    d["clock"] = o.clock;
+    d["module"] = o.module.empty() ? py::object(py::none()) : py::str(o.module);
+    d["dialect"] = o.dialect.empty() ? py::object(py::none()) : py::str(o.dialect);
+    d["verbosity"] = o.verbosity;
+    d["max_restarts"] = o.max_restarts;
+    return d;
+}
+
+void write(const char* stream, const std::string& text) {
+    if (text.empty()) return;
+    auto f = py::module_::import("sys").attr(stream);
+    f.attr("write")(text);
+    f.attr("flush")();
+}
+
+}  // namespace
+
+void bind_cli(py::module_& m) {
+    m.def(
+        "cli_main",
+        [](const std::vector<std::string>& argv, const py::function& run,
+           const std::string& scenario_dir, const std::string& version) {
+            cli::Hooks hooks;
+            hooks.scenario_dir = scenario_dir;
+            hooks.version = version;
+            hooks.run = [&run](const cli::RunOptions& o) { return run(to_dict(o)).cast<int>(); };
+            std::ostringstream out;
+            std::ostringstream err;
+            int status = cli::exit_usage;
+            try {
+                status = cli::main(argv, hooks, out, err);
+            } catch (...) {
+                write("stdout", out.str());
+                write("stderr", err.str());
+                throw;
+            }
+            write("stdout", out.str());
+            write("stderr", err.str());
+            return status;
+        },
+        py::arg("argv"), py::arg("run"), py::arg("scenario_dir"), py::arg("version"),
+        "Run the qpysim command line; returns the exit status.");
+
+    m.def(
+        "check_scenario", [](const std::string& path) { return describe(load_scenario(path)); },
+        py::arg("path"),
+        "Validate a scenario file; returns its summary or raises ValueError (file:line:col).");
+}
+
+}  // namespace qpysim::py_bindings

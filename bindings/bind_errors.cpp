@@ -1,0 +1,84 @@
+#include <cmath>
+
+#include "common.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+// The device's OSError class (qpysim._oserror.OSError), registered at import.
+py::object& device_oserror() {
+    static py::object* cls = new py::object();  // leaked: must outlive interpreter teardown order
+    return *cls;
+}
+
+}  // namespace
+
+void raise_os_error(const ErrnoTable& table, errc code) {
+    const ErrnoEntry& e = table[code];
+    py::handle cls = device_oserror() ? device_oserror() : py::handle(PyExc_OSError);
+    // OSError(errno, "NAME"), or OSError(code) for the negative getaddrinfo
+    // codes, which the firmware prints as the bare number.
+    py::object exc = e.name.empty() ? cls(e.number) : cls(e.number, e.name);
+    PyErr_SetObject(cls.ptr(), exc.ptr());
+    throw py::error_already_set();
+}
+
+std::optional<Duration> to_timeout(const py::handle& value, const char* what) {
+    if (value.is_none()) return std::nullopt;
+    if (!PyFloat_Check(value.ptr()) && !PyLong_Check(value.ptr())) {
+        throw py::type_error(std::string(what) + " must be a number of seconds or None, not " +
+                             std::string(py::str(py::type::of(value).attr("__name__"))));
+    }
+    const double s = value.cast<double>();
+    if (std::isnan(s) || s < 0) throw py::value_error(std::string(what) + " must be >= 0 or None");
+    if (s > 1e9) return Duration::max() / 4;  // effectively forever, without overflow
+    return from_seconds(s);
+}
+
+std::string to_bytes(const py::handle& data, const char* what) {
+    if (PyUnicode_Check(data.ptr())) {
+        Py_ssize_t size = 0;
+        const char* utf8 = PyUnicode_AsUTF8AndSize(data.ptr(), &size);
+        if (!utf8) throw py::error_already_set();
+        return std::string(utf8, static_cast<std::size_t>(size));
+    }
+    if (!PyObject_CheckBuffer(data.ptr())) {
+        throw py::type_error(std::string(what) + ": object with buffer protocol required, not " +
+                             std::string(py::str(py::type::of(data).attr("__name__"))));
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+    std::string out(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
+    PyBuffer_Release(&view);
+    return out;
+}
+
+void bind_errors(py::module_& m) {
+    m.def(
+        "_set_oserror_class",
+        [](const py::object& cls) {
+            if (!PyType_Check(cls.ptr()) || !PyObject_IsSubclass(cls.ptr(), PyExc_OSError)) {
+                throw py::type_error("the device OSError class must subclass OSError");
+            }
+            device_oserror() = cls;
+        },
+        py::arg("cls"));
+    // Raised in every device thread when the module halts (script ended, reset,
+    // time limit). A BaseException, so `except Exception:` in device code does
+    // not swallow it, as KeyboardInterrupt is not swallowed.
+    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> halted;
+    halted.call_once_and_store_result(
+        [&m] { return py::exception<Halted>(m, "DeviceHalt", PyExc_BaseException); });
+    py::register_exception_translator([](std::exception_ptr p) {
+        try {
+            if (p) std::rethrow_exception(p);
+        } catch (const Halted& e) {
+            py::set_error(halted.get_stored(), e.what());
+        } catch (const UsageError& e) {
+            py::set_error(PyExc_ValueError, e.what());
+        }
+    });
+}
+
+}  // namespace qpysim::py_bindings

@@ -1,0 +1,156 @@
+#include <thread>
+
+#include "common.hpp"
+#include "handles.hpp"
+#include "qpysim/log.hpp"
+#include "qpysim/scenario.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+ClockMode parse_clock(const std::string& s) {
+    if (s == "real") return ClockMode::real;
+    if (s == "virtual") return ClockMode::virtual_time;
+    throw py::value_error("clock must be 'real' or 'virtual', not '" + s + "'");
+}
+
+std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& clock,
+                                  const py::object& module, const py::object& dialect,
+                                  const py::object& seed, const py::object& dns,
+                                  const py::object& host_network, const std::string& expose_ip,
+                                  const py::object& trace, bool trace_in_memory) {
+    ModemConfig c;
+    // The scenario first; explicit arguments override it.
+    if (!scenario.is_none()) apply_scenario(load_scenario(py::str(scenario)), c);
+    if (!clock.is_none()) c.clock = parse_clock(clock.cast<std::string>());
+    if (!module.is_none()) c.module = module.cast<std::string>();
+    if (!dialect.is_none()) c.dialect = dialect.cast<std::string>();
+    if (!seed.is_none()) c.seed = seed.cast<std::uint64_t>();
+    c.host_network =
+        host_network.is_none() ? c.clock == ClockMode::real : host_network.cast<bool>();
+    c.expose_ip = expose_ip;
+    if (!trace.is_none()) c.trace_path = py::str(trace);
+    c.trace_in_memory = trace_in_memory;
+    if (!dns.is_none()) {
+        if (!py::isinstance<py::dict>(dns))
+            throw py::type_error("dns must be a dict of name -> address(es)");
+        for (auto [k, v] : dns.cast<py::dict>()) {
+            const auto name = py::str(k).cast<std::string>();
+            if (py::isinstance<py::str>(v)) {
+                c.dns[name].push_back(v.cast<std::string>());
+            } else {
+                for (auto a : v)
+                    c.dns[name].push_back(py::str(a).cast<std::string>());
+            }
+        }
+    }
+    py::gil_scoped_release nogil;
+    return std::make_shared<Modem>(std::move(c));
+}
+
+}  // namespace
+
+void bind_modem(py::module_& m) {
+    m.def("set_log_verbosity", &set_log_verbosity, py::arg("verbosity"),
+          "Emulator log level: -1 quiet, 0 normal, 1 debug (TCP states), 2 trace.");
+    py::class_<Modem, std::shared_ptr<Modem>>(m, "Modem",
+                                              "One emulated cellular module (the C++ core).")
+        .def(py::init(&make_modem), py::kw_only(), py::arg("scenario") = py::none(),
+             py::arg("clock") = py::none(), py::arg("module") = py::none(),
+             py::arg("dialect") = py::none(), py::arg("seed") = py::none(),
+             py::arg("dns") = py::none(), py::arg("host_network") = py::none(),
+             py::arg("expose_ip") = "127.0.0.1", py::arg("trace") = py::none(),
+             py::arg("trace_in_memory") = false)
+        .def_property_readonly("profile", &Modem::profile,
+                               py::return_value_policy::reference_internal)
+        .def_property_readonly("dialect", &Modem::dialect,
+                               py::return_value_policy::reference_internal)
+        .def_property_readonly("seed", &Modem::seed)
+        .def_property_readonly(
+            "clock", [](const Modem& md) { return std::string(to_string(md.sched().mode())); })
+        .def(
+            "socket",
+            [](const std::shared_ptr<Modem>& md, int af, int type, int proto) {
+                auto s = guarded(*md, [&] {
+                    py::gil_scoped_release nogil;
+                    return md->open_socket(af, type, proto);
+                });
+                return SocketHandle{md, std::move(s)};
+            },
+            py::arg("af"), py::arg("type"), py::arg("proto"))
+        .def(
+            "getaddrinfo",
+            [](Modem& md, const std::string& host, int port) {
+                auto answers = guarded(md, [&] {
+                    py::gil_scoped_release nogil;
+                    return md.getaddrinfo(host, port);
+                });
+                py::list out;
+                for (const auto& a : answers)
+                    out.append(py::make_tuple(a.v6, a.ip, a.port));
+                return out;
+            },
+            py::arg("host"), py::arg("port"))
+        .def(
+            "sleep",
+            [](Modem& md, const py::object& seconds) {
+                const auto d = to_timeout(seconds, "sleep time");
+                if (!d) throw py::type_error("sleep time must be a number");
+                py::gil_scoped_release nogil;
+                md.sleep(*d);
+            },
+            py::arg("seconds"))
+        .def(
+            "now", [](const Modem& md) { return to_seconds(md.sched().now()); },
+            "Device time in seconds since power-on.")
+        .def("now_ns", [](const Modem& md) { return md.sched().now().count(); })
+        .def("exposed_port", &Modem::exposed_port, py::arg("device_port"),
+             py::call_guard<py::gil_scoped_release>(),
+             "PC port at which a device TCP server on device_port is reachable (0: none).")
+        .def("open_sockets", &Modem::open_sockets, py::call_guard<py::gil_scoped_release>())
+        .def("halt", &Modem::halt, py::arg("reason"), py::call_guard<py::gil_scoped_release>())
+        .def(
+            "halt_after",
+            [](Modem& md, const py::object& seconds, const std::string& reason) {
+                const auto d = to_timeout(seconds, "time limit");
+                if (!d) throw py::type_error("time limit must be a number of seconds");
+                md.halt_after(*d, reason);
+            },
+            py::arg("seconds"), py::arg("reason"))
+        .def("halted", &Modem::halted)
+        .def("halt_reason", &Modem::halt_reason)
+        .def("wait_halted", &Modem::wait_halted, py::call_guard<py::gil_scoped_release>())
+        .def("attach_thread", &Modem::attach_thread, py::arg("name"),
+             py::call_guard<py::gil_scoped_release>(),
+             "The calling thread runs device code (virtual time schedules it).")
+        .def("detach_thread", &Modem::detach_thread, py::call_guard<py::gil_scoped_release>())
+        .def("trace_lines",
+             [](Modem& md) {
+                 std::vector<std::string> lines;
+                 {
+                     py::gil_scoped_release nogil;
+                     auto lk = md.lock();
+                     lines = md.trace().lines();
+                 }
+                 return lines;
+             })
+        .def("device_ip",
+             [](Modem& md) -> py::object {
+                 auto lk = md.lock();
+                 const auto ip = md.device_ip(false);
+                 if (!ip) return py::none();
+                 return py::str(ip->to_string());
+             })
+        .def("set_interrupt_check", [](Modem& md) {
+            // Ctrl-C reaches a main thread blocked in a device call: every
+            // 100 ms it looks for a pending signal with the GIL taken.
+            auto lk = md.lock();
+            md.sched().set_interrupt_check(std::this_thread::get_id(), [] {
+                py::gil_scoped_acquire gil;
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            });
+        });
+}
+
+}  // namespace qpysim::py_bindings

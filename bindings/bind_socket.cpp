@@ -1,0 +1,197 @@
+#include "common.hpp"
+#include "handles.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+py::tuple endpoint_tuple(const Endpoint& e) {
+    return py::make_tuple(e.ip_string(), e.port);
+}
+
+std::size_t to_size(const py::handle& n, const char* what) {
+    if (!PyLong_Check(n.ptr())) {
+        throw py::type_error(std::string(what) + " must be an int, not " +
+                             std::string(py::str(py::type::of(n).attr("__name__"))));
+    }
+    const long long v = n.cast<long long>();
+    if (v < 0) throw py::value_error(std::string(what) + " must be >= 0");
+    return static_cast<std::size_t>(v);
+}
+
+}  // namespace
+
+void bind_socket(py::module_& m) {
+    py::class_<SocketHandle>(m, "Socket", "A socket of the emulated stack (use usocket.socket).")
+        .def_property_readonly("id", [](const SocketHandle& h) { return h.sock->id(); })
+        .def(
+            "bind",
+            [](SocketHandle& h, const std::string& host, int port) {
+                guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    h.sock->bind(host, port);
+                });
+            },
+            py::arg("host"), py::arg("port"))
+        .def(
+            "listen",
+            [](SocketHandle& h, int backlog) {
+                guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    h.sock->listen(backlog);
+                });
+            },
+            py::arg("backlog"))
+        .def("accept",
+             [](SocketHandle& h) {
+                 auto accepted = guarded(*h.modem, [&] {
+                     py::gil_scoped_release nogil;
+                     return h.sock->accept();
+                 });
+                 return py::make_tuple(SocketHandle{h.modem, accepted.socket},
+                                       accepted.peer.ip_string(), accepted.peer.port);
+             })
+        .def(
+            "connect",
+            [](SocketHandle& h, const std::string& host, int port) {
+                guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    h.sock->connect(host, port);
+                });
+            },
+            py::arg("host"), py::arg("port"))
+        .def(
+            "send",
+            [](SocketHandle& h, const py::object& data) {
+                const std::string bytes = to_bytes(data, "send()");
+                return guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->send(bytes);
+                });
+            },
+            py::arg("data"))
+        .def(
+            "send_all",
+            [](SocketHandle& h, const py::object& data, bool raise_on_partial_timeout) {
+                const std::string bytes = to_bytes(data, "write()");
+                return guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->send_all(bytes, raise_on_partial_timeout);
+                });
+            },
+            py::arg("data"), py::arg("raise_on_partial_timeout"))
+        .def(
+            "sendto",
+            [](SocketHandle& h, const py::object& data, const std::string& ip, int port) {
+                const std::string bytes = to_bytes(data, "sendto()");
+                return guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->sendto(bytes, ip, port);
+                });
+            },
+            py::arg("data"), py::arg("ip"), py::arg("port"))
+        .def(
+            "recv",
+            [](SocketHandle& h, const py::object& n) {
+                const std::size_t max = to_size(n, "bufsize");
+                std::string out = guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->recv(max);
+                });
+                return py::bytes(out);
+            },
+            py::arg("bufsize"))
+        .def(
+            "recvfrom",
+            [](SocketHandle& h, const py::object& n) {
+                const std::size_t max = to_size(n, "bufsize");
+                Endpoint from;
+                std::string out = guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->recvfrom(max, from);
+                });
+                return py::make_tuple(py::bytes(out), endpoint_tuple(from));
+            },
+            py::arg("bufsize"))
+        .def(
+            "read",
+            [](SocketHandle& h, const py::object& n) {
+                std::optional<std::size_t> max;
+                if (!n.is_none()) max = to_size(n, "size");
+                std::string out = guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->read(max);
+                });
+                return py::bytes(out);
+            },
+            py::arg("size") = py::none())
+        .def("readline",
+             [](SocketHandle& h) {
+                 std::string out = guarded(*h.modem, [&] {
+                     py::gil_scoped_release nogil;
+                     return h.sock->readline();
+                 });
+                 return py::bytes(out);
+             })
+        .def(
+            "close", [](SocketHandle& h) { h.sock->close(); },
+            py::call_guard<py::gil_scoped_release>())
+        .def("settimeout",
+             [](SocketHandle& h, const py::object& value) {
+                 h.sock->settimeout(to_timeout(value, "timeout"));
+             })
+        .def("gettimeout",
+             [](SocketHandle& h) -> py::object {
+                 const auto t = h.sock->timeout();
+                 if (!t) return py::none();
+                 return py::float_(to_seconds(*t));
+             })
+        .def("set_keepalive",
+             [](SocketHandle& h, int minutes) {
+                 guarded(*h.modem, [&] { h.sock->set_keepalive_minutes(minutes); });
+             })
+        .def(
+            "set_reuseaddr",
+            [](SocketHandle& h, bool on) { guarded(*h.modem, [&] { h.sock->set_reuseaddr(on); }); })
+        .def(
+            "state", [](SocketHandle& h) { return h.sock->tcp_state(); },
+            "getsocketsta(): lwIP TCP state number 0..10, -1 once closed.")
+        .def("fileno", [](SocketHandle& h) { return h.sock->fileno(); })
+        .def("poll_events",
+             [](SocketHandle& h) {
+                 auto lk = h.modem->lock();
+                 return h.sock->poll_events();
+             })
+        .def(
+            "wait_events",
+            [](SocketHandle& h, int mask, const py::object& timeout) {
+                const auto t = to_timeout(timeout, "timeout");
+                return guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    std::optional<DeviceTime> deadline;
+                    if (t) deadline = h.modem->sched().now() + *t;
+                    return h.sock->wait_events(mask, deadline);
+                });
+            },
+            py::arg("mask"), py::arg("timeout"))
+        .def("local_address",
+             [](SocketHandle& h) -> py::object {
+                 const auto e = h.sock->local();
+                 if (!e) return py::none();
+                 return endpoint_tuple(*e);
+             })
+        .def("remote_address",
+             [](SocketHandle& h) -> py::object {
+                 const auto e = h.sock->remote();
+                 if (!e) return py::none();
+                 return endpoint_tuple(*e);
+             })
+        .def_property_readonly(
+            "type", [](const SocketHandle& h) { return static_cast<int>(h.sock->type()); })
+        .def_property_readonly("closed", [](const SocketHandle& h) {
+            auto lk = h.modem->lock();
+            return h.sock->closed();
+        });
+}
+
+}  // namespace qpysim::py_bindings

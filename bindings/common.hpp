@@ -1,0 +1,48 @@
+// What every bind_<component>.cpp shares: turning core errors into the Python
+// exceptions a device script sees, and the handles that keep a Modem alive for
+// as long as any Python object refers to it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "qpysim/error.hpp"
+#include "qpysim/modem.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace py = pybind11;
+
+// Raise OSError(errno, "NAME") (or OSError(code) for negative getaddrinfo
+// codes, which the firmware prints bare), as the dialect numbers it.
+[[noreturn]] void raise_os_error(const ErrnoTable& table, errc code);
+
+// Run f; a core Error becomes the dialect's OSError. f releases the GIL itself
+// around the blocking part, so the exception is converted with the GIL held.
+template <class F>
+decltype(auto) guarded(const Modem& modem, F&& f) {
+    try {
+        return std::forward<F>(f)();
+    } catch (const Error& e) {
+        raise_os_error(modem.errnos(), e.code_value());
+    }
+}
+
+// Seconds (int, float or None) to a device duration. TypeError for other types,
+// ValueError for negatives.
+std::optional<Duration> to_timeout(const py::handle& value, const char* what);
+
+// Bytes-like or str (UTF-8, as the device accepts) to a byte string.
+std::string to_bytes(const py::handle& data, const char* what);
+
+void bind_errors(py::module_& m);
+void bind_profile(py::module_& m);
+void bind_modem(py::module_& m);
+void bind_socket(py::module_& m);
+void bind_cli(py::module_& m);
+
+}  // namespace qpysim::py_bindings

@@ -1,0 +1,36 @@
+"""OSError as a device script sees it.
+
+MicroPython prints ``OSError(110)`` as ``[Errno 110] ETIMEDOUT``; CPython prints
+``110`` and turns ``OSError(110, ...)`` into ``TimeoutError``. Device code gets
+this subclass as its ``OSError`` builtin and the core raises it, so errors look
+the same as on the module while ``except OSError`` keeps working everywhere.
+"""
+
+import builtins
+
+# MicroPython's uerrno names, plus the ones the QuecPython socket layer raises.
+NAMES = {
+    1: "EPERM", 2: "ENOENT", 5: "EIO", 9: "EBADF", 11: "EAGAIN", 12: "ENOMEM",
+    13: "EACCES", 17: "EEXIST", 19: "ENODEV", 20: "ENOTDIR", 21: "EISDIR", 22: "EINVAL",
+    23: "ENFILE", 28: "ENOSPC", 39: "ENOTEMPTY", 95: "EOPNOTSUPP", 98: "EADDRINUSE",
+    103: "ECONNABORTED", 104: "ECONNRESET", 105: "ENOBUFS", 106: "EISCONN",
+    107: "ENOTCONN", 110: "ETIMEDOUT", 111: "ECONNREFUSED", 113: "EHOSTUNREACH",
+    114: "EALREADY", 115: "EINPROGRESS",
+}
+
+
+class OSError(builtins.OSError):  # noqa: A001 - it is the device's OSError
+    __module__ = "builtins"
+    __qualname__ = "OSError"
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        if len(args) == 1 and args[0] in NAMES and not isinstance(args[0], bool):
+            self.errno = args[0]
+            self.strerror = NAMES[args[0]]
+
+    def __str__(self):
+        a = self.args
+        if len(a) == 1 and isinstance(a[0], int) and a[0] in NAMES:
+            return f"[Errno {a[0]}] {NAMES[a[0]]}"
+        return super().__str__()

@@ -1,0 +1,54 @@
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "qpysim/error.hpp"
+
+namespace qpysim::cli {
+
+int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream& out,
+         std::ostream& err) {
+    CLI::App app{
+        "qpysim: run QuecPython device scripts on a PC against an emulated cellular module",
+        "qpysim"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", hooks.version);
+    app.footer(
+        "Exit status: 0 success, 1 the script raised or printed --fail-text, 2 bad usage or "
+        "scenario, 3 device-time limit.");
+
+    RunOptions run_opts;
+    auto* run = app.add_subcommand("run", "Run a device script as the module would.");
+    setup_run(*run, run_opts);
+
+    CheckOptions check_opts;
+    auto* check = app.add_subcommand("check", "Validate scenario files and summarise them.");
+    setup_check(*check, check_opts);
+
+    auto* scenarios = app.add_subcommand("scenarios", "List the shipped scenarios.");
+    auto* dialects = app.add_subcommand("dialects", "List the usocket dialects.");
+    auto* modules = app.add_subcommand("modules", "List the module models.");
+
+    std::vector<const char*> argv;
+    argv.reserve(args.size());
+    for (const auto& a : args)
+        argv.push_back(a.c_str());
+    try {
+        app.parse(static_cast<int>(argv.size()), argv.data());
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e, out, err);
+        return code == 0 ? exit_ok : exit_usage;
+    }
+    try {
+        if (run->parsed()) return run_run(run_opts, hooks, err);
+        if (check->parsed()) return run_check(check_opts, out, err);
+        if (scenarios->parsed()) return run_listing("scenarios", hooks, out, err);
+        if (dialects->parsed()) return run_listing("dialects", hooks, out, err);
+        if (modules->parsed()) return run_listing("modules", hooks, out, err);
+    } catch (const UsageError& e) {
+        err << "qpysim: " << e.what() << "\n";
+        return exit_usage;
+    }
+    return exit_usage;
+}
+
+}  // namespace qpysim::cli

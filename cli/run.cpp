@@ -1,0 +1,72 @@
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "qpysim/profile.hpp"
+
+namespace qpysim::cli {
+
+namespace {
+
+std::vector<std::string> dialect_names() {
+    std::vector<std::string> v;
+    for (const auto& d : all_dialects())
+        v.push_back(d.name);
+    return v;
+}
+
+std::vector<std::string> module_names() {
+    std::vector<std::string> v;
+    for (const auto& m : all_modules())
+        v.push_back(m.model);
+    return v;
+}
+
+}  // namespace
+
+void setup_run(CLI::App& app, RunOptions& opts) {
+    app.add_option("script", opts.script, "The device script (main.py)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    app.add_option("args", opts.args, "Arguments for the script (after --)");
+    app.add_option("--scenario", opts.scenario, "Scenario file (YAML)")->check(CLI::ExistingFile);
+    app.add_option("--seed", opts.seed,
+                   "Seed for everything random (default: the scenario's, else 1)");
+    app.add_option("--fs", opts.fs,
+                   "Host folder that is the device's /usr (default: the script's folder)")
+        ->check(CLI::ExistingDirectory);
+    app.add_option("--timeout", opts.timeout,
+                   "Stop after this many seconds of device time (exit 3)")
+        ->check(CLI::PositiveNumber);
+    // One value per occurrence, so `--expect ok main.py` leaves main.py alone.
+    app.add_option("--expect", opts.expect, "Succeed (exit 0) as soon as the script prints TEXT")
+        ->allow_extra_args(false);
+    app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
+        ->allow_extra_args(false);
+    app.add_option("--trace", opts.trace, "Write emulator events to FILE as JSON Lines");
+    app.add_option("--clock", opts.clock,
+                   "real, virtual, or auto (virtual when every peer is in-process)")
+        ->check(CLI::IsMember({"auto", "real", "virtual"}));
+    app.add_option("--module", opts.module, "Module model (see `qpysim modules`)")
+        ->check(CLI::IsMember(module_names(), CLI::ignore_case));
+    app.add_option("--dialect", opts.dialect, "usocket dialect (see `qpysim dialects`)")
+        ->check(CLI::IsMember(dialect_names(), CLI::ignore_case));
+    app.add_option("--max-restarts", opts.max_restarts,
+                   "How many misc.Power.powerRestart() reboots before giving up")
+        ->check(CLI::NonNegativeNumber);
+    app.add_flag_function(
+        "-v,--verbose", [&opts](std::int64_t n) { opts.verbosity += static_cast<int>(n); },
+        "More emulator output (repeat for more)");
+    app.add_flag_function(
+        "-q,--quiet", [&opts](std::int64_t n) { opts.verbosity -= static_cast<int>(n); },
+        "Less emulator output");
+}
+
+int run_run(const RunOptions& opts, const Hooks& hooks, std::ostream& err) {
+    if (!hooks.run) {
+        err << "qpysim: this build cannot run scripts (no Python runtime)\n";
+        return exit_usage;
+    }
+    return hooks.run(opts);
+}
+
+}  // namespace qpysim::cli

@@ -1,0 +1,49 @@
+// Scenario files: YAML describing the module, its network and (as the schema
+// grows) its faults. Every error names file:line:column and what was expected.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "qpysim/error.hpp"
+
+namespace qpysim {
+
+struct ModemConfig;
+
+// A scenario that cannot be used. what() is "file:line:col: message".
+class ScenarioError : public UsageError {
+  public:
+    using UsageError::UsageError;
+};
+
+struct Scenario {
+    std::string source;  // file path, or a name for text parsed from memory
+    int version = 1;
+    std::string name;
+    std::string description;
+    std::optional<std::string> module;
+    std::optional<std::string> dialect;
+    std::optional<std::string> clock;  // "real" | "virtual"
+    std::optional<std::uint64_t> seed;
+    // name -> addresses (IPv4 or IPv6 literals)
+    std::map<std::string, std::vector<std::string>> dns;
+};
+
+// Parse scenario text. `source` names it in error messages.
+Scenario parse_scenario(const std::string& text, const std::string& source);
+// Read and parse a file. A missing or unreadable file is a ScenarioError.
+Scenario load_scenario(const std::string& path);
+
+// Fill a ModemConfig from a scenario (fields the scenario does not set keep
+// their values).
+void apply_scenario(const Scenario& s, ModemConfig& config);
+
+// One screen saying what the scenario does, for `qpysim check`.
+std::string describe(const Scenario& s);
+
+}  // namespace qpysim
