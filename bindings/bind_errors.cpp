@@ -36,22 +36,26 @@ std::optional<Duration> to_timeout(const py::handle& value, const char* what) {
     return from_seconds(s);
 }
 
-std::string to_bytes(const py::handle& data, const char* what) {
-    if (PyUnicode_Check(data.ptr())) {
+BytesView::BytesView(const py::handle& obj, const char* what) {
+    if (PyUnicode_Check(obj.ptr())) {
         Py_ssize_t size = 0;
-        const char* utf8 = PyUnicode_AsUTF8AndSize(data.ptr(), &size);
+        const char* utf8 = PyUnicode_AsUTF8AndSize(obj.ptr(), &size);
         if (!utf8) throw py::error_already_set();
-        return std::string(utf8, static_cast<std::size_t>(size));
+        view_ = std::string_view(utf8, static_cast<std::size_t>(size));
+        return;
     }
-    if (!PyObject_CheckBuffer(data.ptr())) {
+    if (!PyObject_CheckBuffer(obj.ptr())) {
         throw py::type_error(std::string(what) + ": object with buffer protocol required, not " +
-                             std::string(py::str(py::type::of(data).attr("__name__"))));
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
     }
-    Py_buffer view;
-    if (PyObject_GetBuffer(data.ptr(), &view, PyBUF_SIMPLE) != 0) throw py::error_already_set();
-    std::string out(static_cast<const char*>(view.buf), static_cast<std::size_t>(view.len));
-    PyBuffer_Release(&view);
-    return out;
+    if (PyObject_GetBuffer(obj.ptr(), &buffer_, PyBUF_SIMPLE) != 0) throw py::error_already_set();
+    has_buffer_ = true;
+    view_ = std::string_view(static_cast<const char*>(buffer_.buf),
+                             static_cast<std::size_t>(buffer_.len));
+}
+
+BytesView::~BytesView() {
+    if (has_buffer_) PyBuffer_Release(&buffer_);
 }
 
 void bind_errors(py::module_& m) {

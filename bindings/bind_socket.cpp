@@ -63,30 +63,30 @@ void bind_socket(py::module_& m) {
         .def(
             "send",
             [](SocketHandle& h, const py::object& data) {
-                const std::string bytes = to_bytes(data, "send()");
+                const BytesView bytes(data, "send()");
                 return guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
-                    return h.sock->send(bytes);
+                    return h.sock->send(bytes.view());
                 });
             },
             py::arg("data"))
         .def(
             "send_all",
             [](SocketHandle& h, const py::object& data, bool raise_on_partial_timeout) {
-                const std::string bytes = to_bytes(data, "write()");
+                const BytesView bytes(data, "write()");
                 return guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
-                    return h.sock->send_all(bytes, raise_on_partial_timeout);
+                    return h.sock->send_all(bytes.view(), raise_on_partial_timeout);
                 });
             },
             py::arg("data"), py::arg("raise_on_partial_timeout"))
         .def(
             "sendto",
             [](SocketHandle& h, const py::object& data, const std::string& ip, int port) {
-                const std::string bytes = to_bytes(data, "sendto()");
+                const BytesView bytes(data, "sendto()");
                 return guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
-                    return h.sock->sendto(bytes, ip, port);
+                    return h.sock->sendto(bytes.view(), ip, port);
                 });
             },
             py::arg("data"), py::arg("ip"), py::arg("port"))
@@ -94,11 +94,11 @@ void bind_socket(py::module_& m) {
             "recv",
             [](SocketHandle& h, const py::object& n) {
                 const std::size_t max = to_size(n, "bufsize");
-                std::string out = guarded(*h.modem, [&] {
+                Bytes out = guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
                     return h.sock->recv(max);
                 });
-                return py::bytes(out);
+                return py::bytes(out.data(), out.size());
             },
             py::arg("bufsize"))
         .def(
@@ -106,11 +106,11 @@ void bind_socket(py::module_& m) {
             [](SocketHandle& h, const py::object& n) {
                 const std::size_t max = to_size(n, "bufsize");
                 Endpoint from;
-                std::string out = guarded(*h.modem, [&] {
+                Bytes out = guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
                     return h.sock->recvfrom(max, from);
                 });
-                return py::make_tuple(py::bytes(out), endpoint_tuple(from));
+                return py::make_tuple(py::bytes(out.data(), out.size()), endpoint_tuple(from));
             },
             py::arg("bufsize"))
         .def(
@@ -118,20 +118,20 @@ void bind_socket(py::module_& m) {
             [](SocketHandle& h, const py::object& n) {
                 std::optional<std::size_t> max;
                 if (!n.is_none()) max = to_size(n, "size");
-                std::string out = guarded(*h.modem, [&] {
+                Bytes out = guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
                     return h.sock->read(max);
                 });
-                return py::bytes(out);
+                return py::bytes(out.data(), out.size());
             },
             py::arg("size") = py::none())
         .def("readline",
              [](SocketHandle& h) {
-                 std::string out = guarded(*h.modem, [&] {
+                 Bytes out = guarded(*h.modem, [&] {
                      py::gil_scoped_release nogil;
                      return h.sock->readline();
                  });
-                 return py::bytes(out);
+                 return py::bytes(out.data(), out.size());
              })
         .def(
             "close", [](SocketHandle& h) { h.sock->close(); },

@@ -36,8 +36,23 @@ decltype(auto) guarded(const Modem& modem, F&& f) {
 // ValueError for negatives.
 std::optional<Duration> to_timeout(const py::handle& value, const char* what);
 
-// Bytes-like or str (UTF-8, as the device accepts) to a byte string.
-std::string to_bytes(const py::handle& data, const char* what);
+// A read-only view of a bytes-like object, or of a str as UTF-8 (the device
+// accepts str where it wants bytes), without copying. Construct and destroy it
+// with the GIL held; the view itself may be read with the GIL released, since
+// the caller keeps the object alive for the whole call.
+class BytesView {
+  public:
+    BytesView(const py::handle& obj, const char* what);
+    ~BytesView();
+    BytesView(const BytesView&) = delete;
+    BytesView& operator=(const BytesView&) = delete;
+    std::string_view view() const noexcept { return view_; }
+
+  private:
+    Py_buffer buffer_{};
+    bool has_buffer_ = false;
+    std::string_view view_;
+};
 
 void bind_errors(py::module_& m);
 void bind_profile(py::module_& m);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/socket_base.hpp>
@@ -19,8 +20,12 @@ using boost::system::error_code;
 namespace {
 
 // Device bytes the gateway accepts ahead of the OS socket (its receive window).
-constexpr std::size_t kWindow = 256 * 1024;
+constexpr std::size_t kWindow = 1024 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
+// Bytes read from the OS socket ahead of the device's window, as a kernel's
+// socket buffer would hold them; the device still only gets what its window
+// allows.
+constexpr std::size_t kReadAhead = 128 * 1024;
 
 }  // namespace
 
@@ -35,8 +40,7 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
           sock_(std::move(sock)),
           conn_(std::move(conn)),
           side_(side),
-          target_(target),
-          rbuf_(kReadChunk) {}
+          target_(target) {}
 
     // An OS client connected to an exposed device server: open towards the device.
     void start_inbound() {
@@ -63,15 +67,15 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
                 device_edge_ = std::max(device_edge_, s.window);
                 phase_ = Phase::open;
                 conn_->send(side_, Segment::ack(advertised_));
-                start_read();
+                service();
                 try_write();
                 break;
             case Segment::Kind::Ack:
                 device_edge_ = std::max(device_edge_, s.window);
-                start_read();
+                service();
                 break;
             case Segment::Kind::Data:
-                wbuf_.append(s.data);
+                wbuf_.append(std::move(s.data));
                 try_write();
                 break;
             case Segment::Kind::Fin:
@@ -136,15 +140,22 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
         advertised_ = written_ + kWindow;
         trace("gateway_connected", target_.to_string());
         conn_->send(side_, Segment::syn_ack(advertised_));
-        start_read();
+        service();
     }
 
     void try_write() {
         if (writing_ || phase_ != Phase::open) return;
         error_code ec;
         while (!wbuf_.empty()) {
-            const auto v = wbuf_.view();
-            const std::size_t n = sock_.write_some(asio::buffer(v.data(), v.size()), ec);
+            // Gather up to 16 chunks into one writev().
+            std::array<asio::const_buffer, 16> bufs;
+            const std::size_t count = std::min(bufs.size(), wbuf_.chunk_count());
+            for (std::size_t i = 0; i < count; ++i) {
+                const auto c = wbuf_.chunk(i);
+                bufs[i] = asio::const_buffer(c.data(), c.size());
+            }
+            const std::size_t n =
+                sock_.write_some(std::span<const asio::const_buffer>(bufs.data(), count), ec);
             if (ec == asio::error::would_block || ec == asio::error::try_again) {
                 writing_ = true;
                 sock_.async_wait(tcp::socket::wait_write,
@@ -183,37 +194,73 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
         }
     }
 
-    void start_read() {
-        if (reading_ || os_eof_ || phase_ != Phase::open || device_edge_ <= delivered_) return;
-        const auto n = static_cast<std::size_t>(
-            std::min<std::uint64_t>(kReadChunk, device_edge_ - delivered_));
-        reading_ = true;
-        sock_.async_read_some(asio::buffer(rbuf_.data(), n),
-                              [self = shared_from_this()](const error_code& ec, std::size_t got) {
-                                  std::lock_guard lk(self->sched_.mutex());
-                                  self->on_read(ec, got);
-                                  self->sched_.run_due();
-                              });
+    // Reads are pulled, not pushed: whoever holds the core lock reads the OS
+    // socket without blocking when the device's window has room. In a fast
+    // download that is the device thread itself, inside recv(), with no
+    // thread switch; the io thread only waits for the socket to be readable.
+    void service() {
+        while (phase_ == Phase::open) {
+            const bool drained = pull();
+            deliver();
+            if (phase_ != Phase::open || os_eof_) return;
+            if (drained) {
+                // Nothing more from the OS for now. Ask for a wake-up only if the
+                // device could take bytes we do not have; otherwise its next
+                // window update brings us back here.
+                if (pending_.empty() && delivered_ < device_edge_) wait_readable();
+                return;
+            }
+            if (delivered_ >= device_edge_) return;  // read ahead is full, device window too
+        }
     }
 
-    void on_read(const error_code& ec, std::size_t n) {
-        reading_ = false;
-        if (phase_ != Phase::open) return;
-        if (n > 0) {
-            conn_->send(side_, Segment::payload(std::string(rbuf_.data(), n)));
-            delivered_ += n;
+    // Read what the OS has, up to the read-ahead limit. Returns true when the
+    // socket had nothing more (or failed), false when the limit stopped it.
+    bool pull() {
+        error_code ec;
+        while (!os_eof_ && pending_.size() < kReadAhead) {
+            // Read straight into the buffer that becomes the DATA segment.
+            if (spare_.size() != kReadChunk) spare_ = Bytes::uninitialized(kReadChunk);
+            const std::size_t n = sock_.read_some(asio::buffer(spare_.data(), spare_.size()), ec);
+            if (ec == asio::error::would_block || ec == asio::error::try_again) return true;
+            if (n > 0) {
+                spare_.shrink(n);
+                pending_.append(std::move(spare_));
+            }
+            if (ec == asio::error::eof) {
+                os_eof_ = true;
+            } else if (ec) {
+                os_failed(ec);
+                return true;
+            }
         }
-        if (ec == asio::error::eof) {
-            os_eof_ = true;
+        return os_eof_;
+    }
+
+    void wait_readable() {
+        if (waiting_readable_) return;
+        waiting_readable_ = true;
+        sock_.async_wait(tcp::socket::wait_read, [self = shared_from_this()](const error_code& ec) {
+            std::lock_guard lk(self->sched_.mutex());
+            self->waiting_readable_ = false;
+            if (!ec) self->service();
+            self->sched_.run_due();
+        });
+    }
+
+    // Hand the device what its window allows; FIN once everything is through.
+    void deliver() {
+        while (!pending_.empty() && delivered_ < device_edge_) {
+            const auto room = static_cast<std::size_t>(device_edge_ - delivered_);
+            Bytes chunk = pending_.take(room);
+            delivered_ += chunk.size();
+            conn_->send(side_, Segment::payload(std::move(chunk)));
+        }
+        if (os_eof_ && pending_.empty() && !fin_sent_) {
+            fin_sent_ = true;
             conn_->send(side_, Segment::fin());
             maybe_finish();
-            return;
         }
-        if (ec) {
-            if (ec != asio::error::operation_aborted) os_failed(ec);
-            return;
-        }
-        start_read();
     }
 
     void os_failed(const error_code& ec) {
@@ -223,7 +270,7 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
     }
 
     void maybe_finish() {
-        if (os_eof_ && os_shut_ && wbuf_.empty()) finish(false);
+        if (fin_sent_ && os_shut_ && wbuf_.empty()) finish(false);
     }
 
     // The OS side is over. Stay attached so the device's last ACKs land quietly;
@@ -261,8 +308,10 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
     bool device_fin_ = false;
     bool os_shut_ = false;
 
-    std::vector<char> rbuf_;
-    bool reading_ = false;
+    Bytes spare_;        // a read buffer not yet filled
+    ByteQueue pending_;  // read from the OS, not yet within the device's window
+    bool fin_sent_ = false;
+    bool waiting_readable_ = false;
     std::uint64_t delivered_ = 0;
     std::uint64_t device_edge_ = 0;
     bool os_eof_ = false;

@@ -178,7 +178,7 @@ std::uint16_t Modem::exposed_port(std::uint16_t device_port) {
     return gateway_ ? gateway_->exposed_port(device_port) : 0;
 }
 
-int Modem::open_sockets() const {
+int Modem::open_sockets() {
     auto lk = lock();
     return static_cast<int>(
         std::count_if(table_.begin(), table_.end(), [](const auto& w) { return !w.expired(); }));
@@ -197,12 +197,12 @@ void Modem::halt_after(Duration d, const std::string& reason) {
     });
 }
 
-std::string Modem::halt_reason() const {
+std::string Modem::halt_reason() {
     auto lk = lock();
     return sched_.halt_reason();
 }
 
-bool Modem::halted() const {
+bool Modem::halted() {
     auto lk = lock();
     return sched_.halted();
 }

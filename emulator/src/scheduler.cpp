@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
 namespace qpysim {
@@ -57,7 +58,11 @@ Scheduler::TimerId Scheduler::call_at(DeviceTime when, TimerFn fn) {
     const TimerId id = next_timer_id_++;
     timers_.emplace(TimerKey{when, id}, std::move(fn));
     timer_when_.emplace(id, when);
-    if (mode_ == ClockMode::real && (!io_armed_ || when < *io_armed_)) arm_io_timer();
+    // A timer already due is run by whoever releases the core lock next (see
+    // CoreLock); only future ones need the io thread.
+    if (mode_ == ClockMode::real && when > now() && (!io_armed_ || when < *io_armed_)) {
+        arm_io_timer();
+    }
     return id;
 }
 
@@ -78,6 +83,16 @@ void Scheduler::run_due() {
         timer_when_.erase(it->first.id);
         timers_.erase(it);
         fn();
+    }
+}
+
+void Scheduler::run_due_nothrow() noexcept {
+    try {
+        run_due();
+    } catch (const std::exception& e) {
+        spdlog::error("internal error in a timer callback: {}", e.what());
+    } catch (...) {
+        spdlog::error("internal error in a timer callback");
     }
 }
 

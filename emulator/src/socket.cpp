@@ -48,8 +48,8 @@ Socket::Socket(Modem& modem, SockType type, bool v6, int proto, int fd)
 // (the last reference may drop anywhere, with or without it).
 Socket::~Socket() = default;
 
-Socket::Lock Socket::lock() const {
-    return Lock(sched_.mutex());
+CoreLock Socket::lock() const {
+    return CoreLock(sched_);
 }
 
 void Socket::fail(errc e) const {
@@ -162,7 +162,6 @@ void Socket::listen(int backlog) {
         apply(tcp_.step(TcpEvent::Close, sched_.now()));
         throw;
     }
-    sched_.run_due();
 }
 
 Socket::Accepted Socket::accept() {
@@ -186,7 +185,6 @@ Socket::Accepted Socket::accept() {
     } catch (const Error&) {
         // lwIP: no socket for the new connection, so it is aborted.
         child->apply(child->tcp_.step(TcpEvent::Abort, sched_.now()));
-        sched_.run_due();
         throw;
     }
     modem_.trace_event(TraceEvent(sched_.now(), "accept")
@@ -194,9 +192,7 @@ Socket::Accepted Socket::accept() {
                            .num("child", static_cast<std::int64_t>(child->id_))
                            .num("fd", child->fd_)
                            .str("peer", child->remote_ ? child->remote_->to_string() : ""));
-    Accepted result{child, child->remote_.value_or(Endpoint{})};
-    sched_.run_due();
-    return result;
+    return Accepted{child, child->remote_.value_or(Endpoint{})};
 }
 
 void Socket::accept_syn(const std::shared_ptr<Connection>& via, const Segment& syn) {
@@ -267,10 +263,7 @@ void Socket::connect(const std::string& host, int port) {
 
     start_connect(lk, remote);
 
-    if (nonblocking()) {
-        sched_.run_due();
-        fail(errc::in_progress);
-    }
+    if (nonblocking()) fail(errc::in_progress);
     std::optional<DeviceTime> deadline;
     if (timeout_) {
         if (modem_.dialect().connect_select_window) {
@@ -393,13 +386,10 @@ std::size_t Socket::send(std::string_view data) {
         ensure_local(false);
         modem_.udp_bound(shared_from_this());
         modem_.send_datagram(shared_from_this(), *local_, *remote_, std::string(data));
-        sched_.run_due();
         return data.size();
     }
     bool partial = false;
-    const std::size_t n = queue_bytes(lk, data, partial);
-    sched_.run_due();
-    return n;
+    return queue_bytes(lk, data, partial);
 }
 
 std::size_t Socket::send_all(std::string_view data, bool raise_on_partial_timeout) {
@@ -411,7 +401,6 @@ std::size_t Socket::send_all(std::string_view data, bool raise_on_partial_timeou
     }
     bool partial = false;
     const std::size_t n = queue_bytes(lk, data, partial);
-    sched_.run_due();
     if (partial && raise_on_partial_timeout && !nonblocking()) fail(errc::timed_out);
     return n;
 }
@@ -435,7 +424,6 @@ std::size_t Socket::sendto(std::string_view data, const std::string& ip, int por
     modem_.udp_bound(shared_from_this());  // an implicitly bound UDP socket receives replies
     modem_.send_datagram(shared_from_this(), *local_,
                          Endpoint{*addr, static_cast<std::uint16_t>(port)}, std::string(data));
-    sched_.run_due();
     return data.size();
 }
 
@@ -458,8 +446,8 @@ void Socket::pump() {
 
 // ---------------------------------------------------------------- receiving
 
-std::string Socket::take_rx(std::size_t n) {
-    std::string out = rx_.take(n);
+Bytes Socket::take_rx(std::size_t n) {
+    Bytes out = rx_.take(n);
     consumed_total_ += out.size();
     send_window_update(false);
     return out;
@@ -496,7 +484,7 @@ bool Socket::wait_readable(Lock& lk) {
     return true;
 }
 
-std::string Socket::recv_locked(Lock& lk, std::size_t max) {
+Bytes Socket::recv_locked(Lock& lk, std::size_t max) {
     if (type_ == SockType::raw) fail(errc::not_supported);
     if (type_ == SockType::dgram) {
         Endpoint from;
@@ -511,15 +499,13 @@ std::string Socket::recv_locked(Lock& lk, std::size_t max) {
     return {};  // end of stream: b'' now and on every later call
 }
 
-std::string Socket::recv(std::size_t max) {
+Bytes Socket::recv(std::size_t max) {
     auto lk = lock();
     check_open();
-    std::string out = recv_locked(lk, max);
-    sched_.run_due();
-    return out;
+    return recv_locked(lk, max);
 }
 
-std::string Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
+Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
     if (dgrams_.empty()) {
         if (nonblocking()) fail(errc::would_block);
         errc on_expiry;
@@ -534,81 +520,75 @@ std::string Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
     dgrams_.pop_front();
     dgram_bytes_ -= d.data.size();
     from = d.from;
-    if (d.data.size() > max) d.data.resize(max);  // the rest of the datagram is lost, as in lwIP
-    return std::move(d.data);
+    // The rest of a datagram that does not fit is lost, as in lwIP.
+    return Bytes(std::string_view(d.data).substr(0, max));
 }
 
-std::string Socket::recvfrom(std::size_t max, Endpoint& from) {
+Bytes Socket::recvfrom(std::size_t max, Endpoint& from) {
     auto lk = lock();
     check_open();
-    std::string out;
+    Bytes out;
     if (type_ == SockType::dgram) {
         out = recv_dgram(lk, max, from);
     } else {
         out = recv_locked(lk, max);
         from = remote_.value_or(Endpoint{});
     }
-    sched_.run_due();
     return out;
 }
 
-std::string Socket::read(std::optional<std::size_t> max) {
+Bytes Socket::read(std::optional<std::size_t> max) {
     auto lk = lock();
     check_open();
-    if (type_ != SockType::stream) {
-        std::string out = recv_locked(lk, max.value_or(rcvbuf_));
-        sched_.run_due();
-        return out;
-    }
+    if (type_ != SockType::stream) return recv_locked(lk, max.value_or(rcvbuf_));
     // MicroPython stream read: no short reads; a would-block or timeout after
     // some bytes returns them, with none it raises.
-    std::string out;
+    ByteQueue out;
     for (;;) {
         const std::size_t want = max ? *max - out.size() : kMaxSegment;
         if (want == 0) break;
         try {
-            std::string chunk = recv_locked(lk, want);
+            Bytes chunk = recv_locked(lk, want);
             if (chunk.empty()) break;  // end of stream
-            out += chunk;
+            out.append(std::move(chunk));
         } catch (const Error& e) {
             const errc c = e.code_value();
             if (out.empty() || (c != errc::would_block && c != errc::timed_out)) throw;
             break;
         }
     }
-    sched_.run_due();
-    return out;
+    return out.take(out.size());
 }
 
-std::string Socket::readline() {
+Bytes Socket::readline() {
     auto lk = lock();
     check_open();
-    std::string out;
+    ByteQueue out;
     for (;;) {
         if (type_ == SockType::stream) {
             const std::size_t nl = rx_.find_newline();
             if (nl != std::string_view::npos) {
-                out += take_rx(nl + 1);
+                out.append(take_rx(nl + 1));
                 break;
             }
             if (!rx_.empty()) {
-                out += take_rx(rx_.size());
+                out.append(take_rx(rx_.size()));
                 continue;
             }
         }
         try {
-            std::string chunk = recv_locked(lk, type_ == SockType::stream ? 1 : rcvbuf_);
+            Bytes chunk = recv_locked(lk, type_ == SockType::stream ? 1 : rcvbuf_);
             if (chunk.empty()) break;
-            out += chunk;
-            if (type_ != SockType::stream || chunk.back() == '\n') break;
+            const bool newline = chunk.view().back() == '\n';
+            out.append(std::move(chunk));
+            if (type_ != SockType::stream || newline) break;
         } catch (const Error& e) {
             const errc c = e.code_value();
             if (out.empty() || (c != errc::would_block && c != errc::timed_out)) throw;
             break;
         }
     }
-    sched_.run_due();
-    return out;
+    return out.take(out.size());
 }
 
 void Socket::on_datagram(std::string data, Endpoint from) {
@@ -663,7 +643,7 @@ void Socket::on_segment(const std::shared_ptr<Connection>& via, Segment s) {
                 return;
             }
             if (eof_) return;  // nothing may follow a FIN
-            rx_.append(s.data);
+            rx_.append(std::move(s.data));
             wake();
             break;
         case Segment::Kind::Fin:
@@ -786,7 +766,6 @@ void Socket::close() noexcept {
                                .num("sock", static_cast<std::int64_t>(id_))
                                .num("fd", fd));
         wake();
-        sched_.run_due();
     } catch (...) {
         // close() must not throw: it runs from destructors and __del__.
     }

@@ -110,8 +110,17 @@ def reset_after_greeting(conn, server):
     conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
 
-def close_after(data):
+def close_after(data, cue=None):
+    """Send data then FIN; with a cue, only once the device has sent the cue."""
+
     def handler(conn, server):
+        if cue is not None:
+            got = b""
+            while not got.endswith(cue):
+                chunk = conn.recv(64)
+                if not chunk:
+                    return
+                got += chunk
         conn.sendall(data)
         conn.shutdown(socket.SHUT_WR)
         # Read until the device closes too, so the close order is deterministic.

@@ -200,11 +200,12 @@ def test_getaddrinfo_rejects_non_str_hosts(usocket):
 
 
 def test_state_at_each_step_of_connect_peer_close_and_local_close(usocket, server):
-    srv = server(close_after(b"hello"))
+    srv = server(close_after(b"hello", cue=b"go"))
     s = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
     assert s.getsocketsta() == 0  # CLOSED: created, not used
     s.connect(("127.0.0.1", srv.port))
     assert s.getsocketsta() == 4  # ESTABLISHED
+    s.send(b"go")
     assert s.recv(100) == b"hello"
     assert wait_for(lambda: s.getsocketsta() == 7)  # CLOSE_WAIT: the peer sent FIN
     assert s.recv(100) == b""

@@ -1,65 +1,109 @@
-// A FIFO of bytes: append at the back, consume from the front, no per-byte
-// allocation. Used for socket send and receive buffers.
+// A FIFO of bytes kept as the chunks it arrived in: appending a segment and
+// taking it back out whole are moves, not copies. Used for socket buffers.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
-#include <string>
+#include <cstring>
+#include <deque>
 #include <string_view>
+
+#include "qpysim/bytes.hpp"
 
 namespace qpysim {
 
 class ByteQueue {
   public:
-    std::size_t size() const noexcept { return buf_.size() - head_; }
-    bool empty() const noexcept { return size() == 0; }
-    std::string_view view() const noexcept { return std::string_view(buf_).substr(head_); }
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
 
-    void append(std::string_view data) {
-        if (head_ > 0 && head_ >= buf_.size() / 2) compact();
-        buf_.append(data);
+    void append(Bytes&& chunk) {
+        if (chunk.empty()) return;
+        size_ += chunk.size();
+        // Small writes are merged so many tiny sends do not become many chunks.
+        if (!chunks_.empty() && chunk.size() < kMerge && chunks_.back().size() < kMerge) {
+            Bytes& back = chunks_.back();
+            Bytes merged = Bytes::uninitialized(back.size() + chunk.size());
+            std::memcpy(merged.data(), back.data(), back.size());
+            std::memcpy(merged.data() + back.size(), chunk.data(), chunk.size());
+            back = std::move(merged);
+            return;
+        }
+        chunks_.push_back(std::move(chunk));
+    }
+    void append(std::string_view data) { append(Bytes(data)); }
+
+    // The first contiguous run of bytes (for a write syscall).
+    std::string_view front() const noexcept {
+        if (chunks_.empty()) return {};
+        return chunks_.front().view().substr(head_);
+    }
+    std::size_t chunk_count() const noexcept { return chunks_.size(); }
+    // Chunk i (0 = front, with its consumed part cut off).
+    std::string_view chunk(std::size_t i) const noexcept {
+        return i == 0 ? front() : chunks_[i].view();
     }
 
-    // Remove and return up to n bytes from the front.
-    std::string take(std::size_t n) {
-        n = std::min(n, size());
-        std::string out = buf_.substr(head_, n);
-        drop(n);
+    // Remove and return up to n bytes; a whole chunk is moved, not copied.
+    Bytes take(std::size_t n) {
+        n = std::min(n, size_);
+        if (n == 0) return {};
+        if (head_ == 0 && chunks_.front().size() == n) {
+            Bytes out = std::move(chunks_.front());
+            chunks_.pop_front();
+            size_ -= n;
+            return out;
+        }
+        Bytes out = Bytes::uninitialized(n);
+        std::size_t filled = 0;
+        while (filled < n) {
+            const std::string_view f = front();
+            const std::size_t k = std::min(n - filled, f.size());
+            std::memcpy(out.data() + filled, f.data(), k);
+            drop(k);
+            filled += k;
+        }
         return out;
     }
 
-    // Append up to n bytes from the front to `out` and remove them.
-    std::size_t take_into(std::string& out, std::size_t n) {
-        n = std::min(n, size());
-        out.append(buf_, head_, n);
-        drop(n);
-        return n;
-    }
-
     void drop(std::size_t n) {
-        head_ += std::min(n, size());
-        if (head_ == buf_.size()) {
-            buf_.clear();
+        n = std::min(n, size_);
+        size_ -= n;
+        while (n > 0) {
+            const std::size_t left = chunks_.front().size() - head_;
+            if (n < left) {
+                head_ += n;
+                return;
+            }
+            n -= left;
+            chunks_.pop_front();
             head_ = 0;
         }
     }
 
     void clear() noexcept {
-        buf_.clear();
+        chunks_.clear();
         head_ = 0;
+        size_ = 0;
     }
 
     // Offset of the first '\n' from the front, or npos.
-    std::size_t find_newline() const noexcept { return view().find('\n'); }
-
-  private:
-    void compact() {
-        buf_.erase(0, head_);
-        head_ = 0;
+    std::size_t find_newline() const noexcept {
+        std::size_t offset = 0;
+        for (std::size_t i = 0; i < chunks_.size(); ++i) {
+            const std::string_view c = chunk(i);
+            const std::size_t at = c.find('\n');
+            if (at != std::string_view::npos) return offset + at;
+            offset += c.size();
+        }
+        return std::string_view::npos;
     }
 
-    std::string buf_;
-    std::size_t head_ = 0;
+  private:
+    static constexpr std::size_t kMerge = 4096;
+    std::deque<Bytes> chunks_;
+    std::size_t head_ = 0;  // consumed bytes of the front chunk
+    std::size_t size_ = 0;
 };
 
 }  // namespace qpysim

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "qpysim/address.hpp"
+#include "qpysim/bytes.hpp"
 #include "qpysim/scheduler.hpp"
 #include "qpysim/time.hpp"
 
@@ -22,7 +23,7 @@ namespace qpysim {
 struct Segment {
     enum class Kind : std::uint8_t { Syn, SynAck, Ack, Data, Fin, Rst };
     Kind kind = Kind::Ack;
-    std::string data;          // Data only
+    Bytes data;                // Data only
     std::uint64_t window = 0;  // sender's receive right edge: total bytes it accepts
     bool ack_fin = false;      // this segment acknowledges the receiver's FIN
 
@@ -31,7 +32,7 @@ struct Segment {
     static Segment ack(std::uint64_t window, bool ack_fin = false) {
         return {Kind::Ack, {}, window, ack_fin};
     }
-    static Segment payload(std::string bytes) { return {Kind::Data, std::move(bytes), 0, false}; }
+    static Segment payload(Bytes bytes) { return {Kind::Data, std::move(bytes), 0, false}; }
     static Segment fin(bool ack_fin = false) { return {Kind::Fin, {}, 0, ack_fin}; }
     static Segment rst() { return {Kind::Rst, {}, 0, false}; }
 };

@@ -77,16 +77,16 @@ class Modem {
     const ErrnoTable& errnos() const noexcept { return errnos_; }
     const ModemConfig& config() const noexcept { return config_; }
     std::uint64_t seed() const noexcept { return config_.seed; }
-    std::unique_lock<std::mutex> lock() const { return std::unique_lock(sched_.mutex()); }
+    CoreLock lock() { return CoreLock(sched_); }
     // PC port at which a device TCP server on `device_port` is reachable (0: none).
     std::uint16_t exposed_port(std::uint16_t device_port);
-    int open_sockets() const;
+    int open_sockets();
     // Stop the module: every blocked device call throws Halted(reason).
     void halt(const std::string& reason);
     // Halt once `d` of device time has passed from now.
     void halt_after(Duration d, const std::string& reason);
-    std::string halt_reason() const;
-    bool halted() const;
+    std::string halt_reason();
+    bool halted();
     // Block the calling (non-device) thread until the modem halts.
     void wait_halted();
     // The calling thread runs device code from now on (virtual time schedules

@@ -27,6 +27,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -63,9 +64,32 @@ class WaitQueue {
     std::vector<Waiter*> waiters_;
 };
 
+// A move-only callable for timers: a segment in flight owns its bytes, so the
+// callback that delivers it cannot be copied (std::function would insist).
+class TimerFn {
+  public:
+    TimerFn() = default;
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, TimerFn>>>
+    TimerFn(F f) : impl_(std::make_unique<Impl<F>>(std::move(f))) {}  // NOLINT: implicit on purpose
+    void operator()() { impl_->call(); }
+    explicit operator bool() const noexcept { return static_cast<bool>(impl_); }
+
+  private:
+    struct Base {
+        virtual ~Base() = default;
+        virtual void call() = 0;
+    };
+    template <class F>
+    struct Impl final : Base {
+        explicit Impl(F&& x) : f(std::move(x)) {}
+        void call() override { f(); }
+        F f;
+    };
+    std::unique_ptr<Base> impl_;
+};
+
 class Scheduler {
   public:
-    using TimerFn = std::function<void()>;
     using TimerId = std::uint64_t;
     // Called by a waiting thread every 100 ms of wall time, without the core
     // lock, so the bindings can deliver Ctrl-C. May throw to abandon the wait.
@@ -89,6 +113,8 @@ class Scheduler {
     void cancel(TimerId id) noexcept;
     // Run every timer that is due now, in (time, creation) order.
     void run_due();
+    // run_due() for destructors: a failing callback is logged, not thrown.
+    void run_due_nothrow() noexcept;
     std::size_t pending_timers() const noexcept { return timers_.size(); }
 
     // ---- waiting (lock held through lk) ----
@@ -187,6 +213,22 @@ class Scheduler {
     std::optional<DeviceTime> io_armed_;
     std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
     std::thread io_thread_;
+};
+
+// The core lock held for one device call. When it is released, whatever the
+// call made due now runs in the calling thread: a zero-latency delivery needs
+// no trip through the io thread. Only future timers arm the io thread.
+class CoreLock : public std::unique_lock<std::mutex> {
+  public:
+    explicit CoreLock(Scheduler& s) : std::unique_lock<std::mutex>(s.mutex()), sched_(&s) {}
+    CoreLock(CoreLock&& o) noexcept = default;
+    CoreLock& operator=(CoreLock&&) = delete;
+    ~CoreLock() {
+        if (owns_lock()) sched_->run_due_nothrow();
+    }
+
+  private:
+    Scheduler* sched_;
 };
 
 struct Participant {

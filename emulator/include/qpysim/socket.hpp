@@ -68,11 +68,11 @@ class Socket final : public SegmentSink,
     // returns what fit. `raise_on_partial_timeout`: sendall raises ETIMEDOUT.
     std::size_t send_all(std::string_view data, bool raise_on_partial_timeout);
     std::size_t sendto(std::string_view data, const std::string& ip, int port);
-    std::string recv(std::size_t max);
-    std::string recvfrom(std::size_t max, Endpoint& from);
+    Bytes recv(std::size_t max);
+    Bytes recvfrom(std::size_t max, Endpoint& from);
     // read()/readinto(): no short reads; `max` nullopt reads to end of stream.
-    std::string read(std::optional<std::size_t> max);
-    std::string readline();
+    Bytes read(std::optional<std::size_t> max);
+    Bytes readline();
     void close() noexcept;
     void settimeout(std::optional<Duration> timeout);
     std::optional<Duration> timeout() const;
@@ -110,7 +110,7 @@ class Socket final : public SegmentSink,
   private:
     using Lock = std::unique_lock<std::mutex>;
 
-    Lock lock() const;
+    CoreLock lock() const;
     void check_open() const;
     void throw_error(errc e) const;
     [[noreturn]] void fail(errc e) const;
@@ -134,10 +134,10 @@ class Socket final : public SegmentSink,
     void on_child_gone(Socket* child);
     void abort_pending_children();
     std::size_t queue_bytes(Lock& lk, std::string_view data, bool& partial);
-    std::string recv_locked(Lock& lk, std::size_t max);
-    std::string recv_dgram(Lock& lk, std::size_t max, Endpoint& from);
+    Bytes recv_locked(Lock& lk, std::size_t max);
+    Bytes recv_dgram(Lock& lk, std::size_t max, Endpoint& from);
     bool wait_readable(Lock& lk);
-    std::string take_rx(std::size_t n);
+    Bytes take_rx(std::size_t n);
     void accept_syn(const std::shared_ptr<Connection>& via, const Segment& syn);
     void wake();
     void trace_state(TcpState from, TcpState to);
