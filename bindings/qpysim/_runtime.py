@@ -377,7 +377,9 @@ class Device:
                 sys.stderr.flush()
             finally:
                 sys.stdout, sys.stderr, sys.argv = old_out, old_err, old_argv
-        return self._result(error)
+        result = self._result(error)
+        self.modem.halt(result.reason)  # power the module off: the trace is complete
+        return result
 
     def _result(self, error: Optional[BaseException]) -> RunResult:
         if self._stop is not None:

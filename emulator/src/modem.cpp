@@ -56,6 +56,11 @@ Modem::Modem(ModemConfig config)
             resolver_.add(name, parse_zone_address(name, a));
     }
     resolver_.set_host_lookup(config_.host_network && config_.clock == ClockMode::real);
+    sched_.set_deadlock_handler([this] {
+        halt_locked(
+            "deadlock: every device thread is waiting and nothing is scheduled; in virtual time "
+            "the script would wait forever");
+    });
 
     const auto span = static_cast<std::uint64_t>(kEphemeralLast - kEphemeralFirst + 1);
     next_ephemeral_tcp_ = static_cast<std::uint16_t>(kEphemeralFirst + rng_() % span);
@@ -186,15 +191,19 @@ int Modem::open_sockets() {
 
 void Modem::halt(const std::string& reason) {
     auto lk = lock();
+    halt_locked(reason);
+}
+
+void Modem::halt_locked(const std::string& reason) {
+    if (sched_.halted()) return;
+    trace_event(TraceEvent(sched_.now(), "halt").str("reason", reason));
     sched_.halt(reason);
+    trace_.flush();
 }
 
 void Modem::halt_after(Duration d, const std::string& reason) {
     auto lk = lock();
-    sched_.call_after(d, [this, reason] {
-        trace_event(TraceEvent(sched_.now(), "halt").str("reason", reason));
-        sched_.halt(reason);
-    });
+    sched_.call_after(d, [this, reason] { halt_locked(reason); });
 }
 
 std::string Modem::halt_reason() {

@@ -126,6 +126,7 @@ class Modem {
 
   private:
     void setup_default_network();
+    void halt_locked(const std::string& reason);
     int free_slot() const noexcept;
     std::shared_ptr<Socket> find_listener(const Endpoint& at) const;
     std::shared_ptr<Socket> find_udp(std::uint16_t port) const;

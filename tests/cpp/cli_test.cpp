@@ -1,0 +1,113 @@
+#include "cli.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace qpysim::cli {
+namespace {
+
+struct Result {
+    int status;
+    std::string out, err;
+    RunOptions seen;
+    bool ran = false;
+};
+
+Result call(std::vector<std::string> args) {
+    Result r;
+    Hooks hooks;
+    hooks.version = "9.9";
+    hooks.run = [&r](const RunOptions& o) {
+        r.seen = o;
+        r.ran = true;
+        return 0;
+    };
+    std::ostringstream out, err;
+    args.insert(args.begin(), "qpysim");
+    r.status = main(args, hooks, out, err);
+    r.out = out.str();
+    r.err = err.str();
+    return r;
+}
+
+class cli_run : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        script = ::testing::TempDir() + "main.py";
+        std::ofstream(script) << "print('hi')\n";
+    }
+    std::string script;
+};
+
+TEST_F(cli_run, parses_every_option) {
+    const Result r =
+        call({"run",      "--seed", "7",           "--timeout", "60",      "--expect", "ok",
+              "--expect", "done",   "--fail-text", "boom",      "--clock", "virtual",  "--module",
+              "ec200a",   "-vv",    script,        "--",        "a",       "b"});
+    ASSERT_TRUE(r.ran) << r.err;
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_EQ(r.seen.script, script);
+    EXPECT_EQ(r.seen.seed, 7u);
+    EXPECT_EQ(r.seen.timeout, 60.0);
+    EXPECT_EQ(r.seen.expect, (std::vector<std::string>{"ok", "done"}));
+    EXPECT_EQ(r.seen.fail_text, std::vector<std::string>{"boom"});
+    EXPECT_EQ(r.seen.clock, "virtual");
+    EXPECT_EQ(r.seen.verbosity, 2);
+    EXPECT_EQ(r.seen.args, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(cli_run, expect_takes_one_value_and_leaves_the_script_alone) {
+    const Result r = call({"run", "--expect", "ok", script});
+    ASSERT_TRUE(r.ran) << r.err;
+    EXPECT_EQ(r.seen.script, script);
+}
+
+TEST_F(cli_run, bad_usage_exits_2_without_running) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"run"},
+                                               {"run", "/nonexistent/main.py"},
+                                               {"run", "--timeout", "-1", script},
+                                               {"run", "--clock", "sometimes", script},
+                                               {"run", "--module", "EC999", script},
+                                               {"run", "--frobnicate", script},
+                                               {"bogus"},
+                                               {}}) {
+        const Result r = call(args);
+        EXPECT_EQ(r.status, exit_usage);
+        EXPECT_FALSE(r.ran);
+        EXPECT_FALSE(r.err.empty());
+    }
+}
+
+TEST(cli_help, help_exits_0) {
+    const Result r = call({"--help"});
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_NE(r.out.find("Exit status"), std::string::npos);
+}
+
+TEST(cli_check, reports_the_first_error_with_its_position) {
+    const std::string good = ::testing::TempDir() + "good.yaml";
+    const std::string bad = ::testing::TempDir() + "bad.yaml";
+    std::ofstream(good) << "name: good\ndns:\n  a.example: 10.1.2.3\n";
+    std::ofstream(bad) << "name: bad\ndns:\n  a.example: nope\n";
+    Result r = call({"check", good});
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_NE(r.out.find("a.example -> 10.1.2.3"), std::string::npos);
+    r = call({"check", good, bad});
+    EXPECT_EQ(r.status, exit_usage);
+    EXPECT_NE(r.err.find(bad + ":3:14:"), std::string::npos) << r.err;
+}
+
+TEST(cli_listing, dialects_and_modules) {
+    Result r = call({"dialects"});
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_NE(r.out.find("quecpython-2021"), std::string::npos);
+    r = call({"modules"});
+    EXPECT_NE(r.out.find("BG95"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qpysim::cli

@@ -1,0 +1,97 @@
+#include "qpysim/scenario.hpp"
+
+#include <gtest/gtest.h>
+
+#include "qpysim/modem.hpp"
+
+namespace qpysim {
+namespace {
+
+std::string error_of(const std::string& text) {
+    try {
+        parse_scenario(text, "s.yaml");
+    } catch (const ScenarioError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(scenario_parse, dns_names_map_to_one_or_more_addresses) {
+    const Scenario s = parse_scenario(
+        "version: 1\nname: demo\ndns:\n  a.example: 10.0.0.1\n  b.example: [10.0.0.2, '::1']\n",
+        "s.yaml");
+    EXPECT_EQ(s.name, "demo");
+    EXPECT_EQ(s.dns.at("a.example"), std::vector<std::string>{"10.0.0.1"});
+    EXPECT_EQ(s.dns.at("b.example"), (std::vector<std::string>{"10.0.0.2", "::1"}));
+}
+
+TEST(scenario_parse, top_level_settings) {
+    const Scenario s = parse_scenario(
+        "module: ec200a\ndialect: micropython\nclock: virtual\nseed: 42\n", "s.yaml");
+    EXPECT_EQ(s.module, "EC200A");  // names are case-insensitive, normalised
+    EXPECT_EQ(s.dialect, "micropython");
+    EXPECT_EQ(s.clock, "virtual");
+    EXPECT_EQ(s.seed, 42u);
+}
+
+TEST(scenario_errors, unknown_key_names_line_column_and_choices) {
+    EXPECT_EQ(error_of("name: x\ndsn:\n  a: 1.2.3.4\n"),
+              "s.yaml:2:1: unknown key 'dsn' in the scenario (expected one of version, name, "
+              "description, module, dialect, clock, seed, dns)");
+}
+
+TEST(scenario_errors, bad_address_points_at_the_value) {
+    EXPECT_EQ(error_of("dns:\n  a.example: 999.1.1.1\n"),
+              "s.yaml:2:14: dns: 'a.example': expected an IPv4 or IPv6 address, got '999.1.1.1'");
+}
+
+TEST(scenario_errors, wrong_types_say_what_was_expected) {
+    EXPECT_EQ(error_of("dns: [1, 2]\n"), "s.yaml:1:6: dns must be a mapping (key: value lines)");
+    EXPECT_EQ(error_of("seed: -3\n"), "s.yaml:1:7: seed must be a whole number >= 0, got '-3'");
+    EXPECT_EQ(error_of("clock: sometimes\n"),
+              "s.yaml:1:8: clock must be one of real, virtual, got 'sometimes'");
+    EXPECT_EQ(error_of("module: EC999\n"),
+              "s.yaml:1:9: module must be one of EC600U, EC200U, EC200A, EC600N, EC600S, BG95, "
+              "got 'EC999'");
+    EXPECT_EQ(error_of("version: 2\n"),
+              "s.yaml:1:10: version must be 1 (the only schema version so far)");
+    EXPECT_EQ(error_of("dns:\n  a: []\n"), "s.yaml:2:6: dns: 'a' has no address");
+}
+
+TEST(scenario_errors, yaml_syntax_errors_keep_their_position) {
+    const std::string e = error_of("dns:\n  a: [1.2.3.4\n");
+    EXPECT_EQ(e.rfind("s.yaml:", 0), 0u) << e;
+    EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
+}
+
+TEST(scenario_errors, empty_and_non_mapping_documents) {
+    EXPECT_EQ(error_of(""), "s.yaml: the scenario is empty");
+    EXPECT_EQ(error_of("- a\n- b\n"),
+              "s.yaml:1:1: a scenario must be a mapping (key: value lines)");
+}
+
+TEST(scenario_errors, missing_file_is_named) {
+    try {
+        load_scenario("/nonexistent/x.yaml");
+        FAIL();
+    } catch (const ScenarioError& e) {
+        EXPECT_STREQ(e.what(), "/nonexistent/x.yaml: cannot open the scenario file");
+    }
+}
+
+TEST(scenario_apply, fills_a_modem_config) {
+    ModemConfig c;
+    apply_scenario(parse_scenario("module: BG95\nseed: 7\ndns:\n  x: 1.2.3.4\n", "s.yaml"), c);
+    EXPECT_EQ(c.module, "BG95");
+    EXPECT_EQ(c.seed, 7u);
+    EXPECT_EQ(c.dns.at("x"), std::vector<std::string>{"1.2.3.4"});
+}
+
+TEST(scenario_describe, summarises_on_one_screen) {
+    const std::string d = describe(parse_scenario("name: demo\ndns:\n  x.example: 1.2.3.4\n", "s"));
+    EXPECT_NE(d.find("demo"), std::string::npos);
+    EXPECT_NE(d.find("x.example -> 1.2.3.4"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qpysim

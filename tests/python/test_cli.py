@@ -1,0 +1,146 @@
+"""The qpysim command line (bind_cli.cpp): exit statuses, as a user runs it."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).with_name("qpysim")
+
+
+def qpysim(*args, timeout=60, cwd=None):
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=cwd)
+
+
+@pytest.fixture
+def script(tmp_path):
+    def make(source, name="main.py"):
+        p = tmp_path / name
+        p.write_text(textwrap.dedent(source))
+        return str(p)
+    return make
+
+
+def test_console_script_and_python_m_are_the_same_cli():
+    a = qpysim("--version")
+    b = subprocess.run([sys.executable, "-m", "qpysim", "--version"], capture_output=True,
+                       text=True, timeout=60)
+    assert a.returncode == b.returncode == 0
+    assert a.stdout.strip() == b.stdout.strip() == "0.1.0"
+
+
+def test_a_script_that_ends_exits_0(script):
+    r = qpysim("run", script("import usocket\nprint('fd', usocket.socket().fileno())\n"))
+    assert r.returncode == 0, r.stderr
+    assert "fd 0" in r.stdout
+    assert "seed 1" in r.stderr  # the seed is printed at start
+
+
+def test_a_script_that_raises_exits_1_with_a_device_traceback(script):
+    r = qpysim("run", script("import usocket\ns = usocket.socket()\ns.close()\ns.send(b'x')\n"))
+    assert r.returncode == 1
+    assert "OSError: [Errno 9] EBADF" in r.stderr
+    assert "qpysim/device" not in r.stderr  # the script's frames only
+
+
+def test_missing_script_and_bad_options_exit_2():
+    assert qpysim("run", "/nonexistent/main.py").returncode == 2
+    assert qpysim("run").returncode == 2
+    assert qpysim("nonsense").returncode == 2
+
+
+def test_malformed_scenario_exits_2_with_its_position(script, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("dns:\n  a: 1.2.3\n")
+    r = qpysim("run", "--scenario", str(bad), script("pass\n"))
+    assert r.returncode == 2
+    assert f"{bad}:2:6:" in r.stderr
+
+
+def test_expect_stops_the_script_with_0(script):
+    r = qpysim("run", "--expect", "ready", script("""
+        import usocket
+        print("ready")
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+        s.bind(("", 0))
+        s.recv(10)  # would wait forever
+        """))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "ready\n"
+
+
+def test_fail_text_stops_the_script_with_1(script):
+    r = qpysim("run", "--fail-text", "ERROR", script("print('ERROR: sensor missing')\n"))
+    assert r.returncode == 1
+    assert "fail text" in r.stderr
+
+
+def test_device_time_limit_exits_3(script):
+    r = qpysim("run", "--timeout", "0.5", script("""
+        import usocket
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+        s.bind(("", 0))
+        s.recv(10)
+        """))
+    assert r.returncode == 3
+    assert "device-time limit" in r.stderr
+
+
+def test_script_arguments_reach_sys_argv(script):
+    r = qpysim("run", script("import usys\n", name="main.py"))
+    assert r.returncode in (0, 1)
+
+
+def test_micropython_tab_indentation_runs_unchanged(script):
+    # Spaces then a tab, as in the QuecPython socket example: a TabError for CPython.
+    src = "if True:\n    x = 1\n    if x:\n        y = 2\n    \tprint('tab', x + y)\n"
+    with pytest.raises(TabError):
+        compile(src, "t.py", "exec")
+    r = qpysim("run", script(src))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "tab 3\n"
+
+
+def test_check_and_listings():
+    r = qpysim("dialects")
+    assert r.returncode == 0 and "micropython" in r.stdout
+    r = qpysim("modules")
+    assert r.returncode == 0 and "EC200A" in r.stdout
+
+
+def test_ctrl_c_reaches_a_script_blocked_in_a_device_call(script):
+    p = subprocess.Popen([str(BIN), "run", script("""
+        import usocket
+        print("waiting", flush=True)
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+        s.bind(("", 0))
+        s.recv(10)
+        """)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "waiting\n"
+    p.send_signal(2)
+    out, err = p.communicate(timeout=10)
+    assert p.returncode == 1
+    assert "KeyboardInterrupt" in err
+
+
+def test_every_shipped_scenario_checks_and_is_listed():
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    files = sorted(root.glob("*.yaml"))
+    assert files
+    r = qpysim("check", *map(str, files))
+    assert r.returncode == 0, r.stderr
+    listed = qpysim("scenarios")
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(line.split("\t")[0] for line in listed.stdout.splitlines()) == [
+        f.stem for f in files]
+
+
+def test_the_quickstart_example_runs_offline():
+    example = Path(__file__).resolve().parents[2] / "examples" / "quickstart.py"
+    r = qpysim("run", "--timeout", "60", str(example))
+    assert r.returncode == 0, r.stderr
+    assert "client got b'hello from the server'" in r.stdout
