@@ -40,9 +40,11 @@ void bind_cli(py::module_& m) {
     m.def(
         "cli_main",
         [](const std::vector<std::string>& argv, const py::function& run,
-           const std::string& scenario_dir, const std::string& version) {
+           const std::string& scenario_dir, const std::string& version,
+           const std::string& stubs_dir) {
             cli::Hooks hooks;
             hooks.scenario_dir = scenario_dir;
+            hooks.stubs_dir = stubs_dir;
             hooks.version = version;
             hooks.run = [&run](const cli::RunOptions& o) { return run(to_dict(o)).cast<int>(); };
             std::ostringstream out;
@@ -60,7 +62,7 @@ void bind_cli(py::module_& m) {
             return status;
         },
         py::arg("argv"), py::arg("run"), py::arg("scenario_dir"), py::arg("version"),
-        "Run the qpysim command line; returns the exit status.");
+        py::arg("stubs_dir"), "Run the qpysim command line; returns the exit status.");
 
     m.def(
         "check_scenario", [](const std::string& path) { return describe(load_scenario(path)); },

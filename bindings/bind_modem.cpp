@@ -19,7 +19,9 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                   const py::object& module, const py::object& dialect,
                                   const py::object& seed, const py::object& dns,
                                   const py::object& host_network, const std::string& expose_ip,
-                                  const py::object& trace, bool trace_in_memory) {
+                                  const py::object& trace, bool trace_in_memory,
+                                  const py::object& rtc, int power_on_reason, int boot_count,
+                                  const py::object& forward, bool trace_append) {
     ModemConfig c;
     // The scenario first; explicit arguments override it.
     if (!scenario.is_none()) apply_scenario(load_scenario(py::str(scenario)), c);
@@ -32,6 +34,18 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
     c.expose_ip = expose_ip;
     if (!trace.is_none()) c.trace_path = py::str(trace);
     c.trace_in_memory = trace_in_memory;
+    c.trace_append = trace_append;
+    if (!rtc.is_none()) c.rtc_start = rtc.cast<std::int64_t>();
+    c.power_on_reason = power_on_reason;
+    c.boot_count = boot_count;
+    if (!forward.is_none()) {
+        if (!py::isinstance<py::dict>(forward)) {
+            throw py::type_error("forward must be a dict of 'host:port' -> 'host:port'");
+        }
+        for (auto [k, v] : forward.cast<py::dict>()) {
+            c.forwards[py::str(k).cast<std::string>()] = py::str(v).cast<std::string>();
+        }
+    }
     if (!dns.is_none()) {
         if (!py::isinstance<py::dict>(dns))
             throw py::type_error("dns must be a dict of name -> address(es)");
@@ -61,7 +75,9 @@ void bind_modem(py::module_& m) {
              py::arg("dialect") = py::none(), py::arg("seed") = py::none(),
              py::arg("dns") = py::none(), py::arg("host_network") = py::none(),
              py::arg("expose_ip") = "127.0.0.1", py::arg("trace") = py::none(),
-             py::arg("trace_in_memory") = false)
+             py::arg("trace_in_memory") = false, py::arg("rtc") = py::none(),
+             py::arg("power_on_reason") = 1, py::arg("boot_count") = 0,
+             py::arg("forward") = py::none(), py::arg("trace_append") = false)
         .def_property_readonly("profile", &Modem::profile,
                                py::return_value_policy::reference_internal)
         .def_property_readonly("dialect", &Modem::dialect,

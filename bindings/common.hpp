@@ -58,6 +58,8 @@ void bind_errors(py::module_& m);
 void bind_profile(py::module_& m);
 void bind_modem(py::module_& m);
 void bind_socket(py::module_& m);
+void bind_cellular(py::module_& m);
+void bind_sync(py::module_& m);
 void bind_cli(py::module_& m);
 
 }  // namespace qpysim::py_bindings

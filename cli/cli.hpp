@@ -44,6 +44,7 @@ struct RunOptions {
 struct Hooks {
     std::function<int(const RunOptions&)> run;
     std::string scenario_dir;  // where the shipped scenarios are installed
+    std::string stubs_dir;     // where the device modules' .pyi stubs are installed
     std::string version;
 };
 

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from . import _core
-from ._runtime import Device
+from ._runtime import REASON_RESTART, Device
 
 
 def scenario_dir() -> str:
@@ -24,32 +24,58 @@ def _say(verbosity: int, text: str) -> None:
         sys.stderr.flush()
 
 
+def _modem(options: dict, boot: int, rtc=None) -> "_core.Modem":
+    clock = options.get("clock") or "auto"
+    seed = options.get("seed")
+    return _core.Modem(
+        scenario=options.get("scenario"),
+        clock=None if clock == "auto" else clock,
+        module=options.get("module"),
+        dialect=options.get("dialect"),
+        seed=seed,
+        trace=options.get("trace"),
+        trace_append=boot > 0,
+        rtc=rtc,
+        power_on_reason=2 if boot > 0 else 1,
+        boot_count=boot,
+    )
+
+
 def run(options: dict) -> int:
     verbosity = options.get("verbosity", 0)
     _core.set_log_verbosity(verbosity)
-    clock = options.get("clock") or "auto"
-    try:
-        modem = _core.Modem(
-            scenario=options.get("scenario"),
-            clock=None if clock == "auto" else clock,
-            module=options.get("module"),
-            dialect=options.get("dialect"),
-            seed=options.get("seed"),
-            trace=options.get("trace"),
+    max_restarts = options.get("max_restarts", 5)
+    boot = 0
+    rtc = None
+    while True:
+        try:
+            modem = _modem(options, boot, rtc)
+        except ValueError as e:
+            sys.stderr.write(f"qpysim: {e}\n")
+            return 2
+        if boot == 0:
+            _say(verbosity, f"{modem.profile.model} ({modem.dialect.name}), {modem.clock} time, "
+                            f"seed {modem.seed}")
+        device = Device(modem, fs=options.get("fs"))
+        result = device.run(
+            options["script"],
+            options.get("args") or (),
+            expect=options.get("expect") or (),
+            fail_text=options.get("fail_text") or (),
+            timeout=options.get("timeout"),
         )
-    except ValueError as e:
-        sys.stderr.write(f"qpysim: {e}\n")
-        return 2
-    device = Device(modem, fs=options.get("fs"))
-    _say(verbosity, f"{modem.profile.model} ({modem.dialect.name}), {modem.clock} time, "
-                    f"seed {modem.seed}")
-    result = device.run(
-        options["script"],
-        options.get("args") or (),
-        expect=options.get("expect") or (),
-        fail_text=options.get("fail_text") or (),
-        timeout=options.get("timeout"),
-    )
+        if result.reason != REASON_RESTART:
+            break
+        # A reboot: fresh modules and sockets, the same filesystem, the RTC
+        # carrying on; the script starts again with power-on reason 2.
+        boot += 1
+        rtc = int(_core.rtc_now(modem))
+        del device, modem
+        if boot > max_restarts:
+            _say(0, f"the script restarted the module {boot} times; giving up "
+                    f"(limit: --max-restarts {max_restarts})")
+            return 1
+        _say(verbosity, f"module restarted by the script (reboot {boot})")
     if result.status != 0 or verbosity > 0:
         _say(verbosity, f"{result.reason} (exit {result.status}, device time {modem.now():.3f} s)")
     return result.status

@@ -3,9 +3,10 @@
 A :class:`Device` owns a core ``Modem`` and the device's own instances of the
 device modules (``usocket``, ``utime``, ``log``...). Device code (the script
 and the files it imports from ``/usr``) runs with builtins whose ``__import__``
-serves device modules first, so ``import socket`` or ``import log`` in a
-device script never touches CPython's modules of the same name, and nothing
-named like a device module is ever put in ``sys.modules``.
+serves device modules first and whose ``open`` sees only the device's
+filesystem, so ``import socket`` or ``import log`` in a device script never
+touches CPython's modules of the same name, and nothing named like a device
+module is ever put in ``sys.modules``.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 import builtins
 import contextlib
 import ctypes
-import importlib.util
 import io
 import sys
 import threading
+import time
 import tokenize
 import traceback
 import types
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import _core
+from ._fs import DeviceFS
 from ._oserror import OSError as DeviceOSError
 
 DeviceHalt = _core.DeviceHalt
@@ -31,14 +33,55 @@ DeviceHalt = _core.DeviceHalt
 _DEVICE_DIR = Path(__file__).resolve().parent / "device"
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
-# Device module name -> implementation file in qpysim/device/.
+# Device module name -> implementation file in qpysim/device/ ("file:attr" when
+# the name is an object in the file, as `osTimer` is a class).
 BUILTIN_MODULES: dict[str, str] = {
     "usocket": "usocket",
+    "utime": "utime",
+    "log": "log",
+    "checkNet": "checkNet",
+    "dataCall": "dataCall",
+    "net": "net",
+    "sim": "sim",
+    "modem": "modem",
+    "misc": "misc",
+    "osTimer": "osTimer:osTimer",
+    "_thread": "_thread",
+    "sys_bus": "sys_bus",
+    "uos": "uos",
+    "usys": "usys",
+    "ujson": "ujson",
+    "ubinascii": "ubinascii",
+    "ustruct": "ustruct",
+    "uio": "uio",
+    "ure": "ure",
+    "uhashlib": "uhashlib",
+    "ucollections": "ucollections",
+    "urandom": "urandom",
+    "uzlib": "uzlib",
+    "uerrno": "uerrno",
+    "micropython": "micropython",
+    "gc": "gc",
+    "uselect": "uselect",
 }
 
-# MicroPython weak links: `import socket` finds usocket when no socket.py exists.
+# MicroPython weak links: `import json` finds ujson when no json.py exists.
 WEAK_LINKS: dict[str, str] = {
     "socket": "usocket",
+    "time": "utime",
+    "os": "uos",
+    "sys": "usys",
+    "json": "ujson",
+    "binascii": "ubinascii",
+    "struct": "ustruct",
+    "io": "uio",
+    "re": "ure",
+    "hashlib": "uhashlib",
+    "collections": "ucollections",
+    "random": "urandom",
+    "zlib": "uzlib",
+    "errno": "uerrno",
+    "select": "uselect",
 }
 
 # CPython modules a device script may import as they are: MicroPython ships
@@ -50,8 +93,28 @@ REASON_TIME_LIMIT = "the device-time limit passed"
 REASON_EXPECT = "the expected text appeared"
 REASON_FAIL_TEXT = "the fail text appeared"
 REASON_SCRIPT_ENDED = "the script ended"
+REASON_POWER_DOWN = "the script powered the module down"
+REASON_RESTART = "the script restarted the module"
 
 _tls = threading.local()
+# How long a device thread may keep running plain Python after the module halts.
+_GRACE = 0.5
+
+
+class DeviceRestart(BaseException):
+    """misc.Power.powerRestart(): the module reboots and the script starts over."""
+
+
+_code_cache: dict[str, types.CodeType] = {}
+
+
+def _device_code(file: str) -> types.CodeType:
+    code = _code_cache.get(file)
+    if code is None:
+        path = _DEVICE_DIR / f"{file}.py"
+        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        _code_cache[file] = code
+    return code
 
 
 def current_device() -> "Device":
@@ -131,6 +194,16 @@ class RunResult:
         return f"RunResult(status={self.status}, reason={self.reason!r})"
 
 
+class _DeviceThread:
+    __slots__ = ("ident", "name", "daemon", "thread")
+
+    def __init__(self, name: str, daemon: bool):
+        self.ident = 0
+        self.name = name
+        self.daemon = daemon
+        self.thread: Optional[threading.Thread] = None
+
+
 class Device:
     """One emulated module: a core Modem plus the device modules a script imports."""
 
@@ -139,8 +212,8 @@ class Device:
         self.modem = modem if modem is not None else _core.Modem(**modem_options)
         self.dialect = self.modem.dialect
         self.profile = self.modem.profile
-        self.fs_root: Optional[Path] = Path(fs).resolve() if fs is not None else None
-        self._modules: dict[str, types.ModuleType] = {}
+        self.fs = DeviceFS(fs)
+        self._modules: dict[str, Any] = {}
         self._user_modules: dict[str, types.ModuleType] = {}
         self._import_lock = threading.RLock()
         self._builtins = self._make_builtins()
@@ -148,50 +221,65 @@ class Device:
         self._fail_text: list[str] = []
         self._stop: Optional[RunResult] = None
         self._stop_lock = threading.Lock()
-        self._device_threads: set[int] = set()
+        self._threads: dict[int, _DeviceThread] = {}
+        self._threads_lock = threading.Lock()
+        self._callbacks: dict[str, Callable] = {}
+        self._dispatcher_started = False
+        # Things that keep a device busy after its main script returns (osTimers).
+        self.busy_timers = 0
 
     # ------------------------------------------------------------------ modules
 
-    def module(self, name: str) -> types.ModuleType:
+    @property
+    def fs_root(self) -> Optional[Path]:
+        return self.fs.root
+
+    def module(self, name: str) -> Any:
         """The device module `name` ("usocket", "socket", "utime"...) of this device."""
-        impl = BUILTIN_MODULES.get(name) or WEAK_LINKS.get(name)
+        impl = BUILTIN_MODULES.get(name) or BUILTIN_MODULES.get(WEAK_LINKS.get(name, ""))
         if impl is None:
             raise ImportError(f"no module named '{name}' on {self.profile.model}")
         with self._import_lock:
             mod = self._modules.get(impl)
             if mod is None:
-                mod = self._load_device_module(name, impl)
+                mod = self._load_device_module(impl)
             return mod
 
-    def _load_device_module(self, name: str, impl: str) -> types.ModuleType:
-        path = _DEVICE_DIR / f"{impl}.py"
-        spec = importlib.util.spec_from_file_location(impl, path)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
+    def _load_device_module(self, impl: str) -> Any:
+        file, _, attr = impl.partition(":")
+        # Each device gets its own module object, never put in sys.modules. It
+        # carries the device name; __package__ lets its helpers import relatively.
+        mod = types.ModuleType(file)
+        mod.__file__ = str(_DEVICE_DIR / f"{file}.py")
+        mod.__package__ = "qpysim.device"
         previous = getattr(_tls, "loading", None)
         _tls.loading = self
         # Cached before it runs, so modules that import each other terminate.
         self._modules[impl] = mod
         try:
-            spec.loader.exec_module(mod)
+            exec(_device_code(file), mod.__dict__)
         except BaseException:
             del self._modules[impl]
             raise
         finally:
             _tls.loading = previous
-        return mod
+        if attr:
+            self._modules[impl] = getattr(mod, attr)
+        return self._modules[impl]
 
     def _make_builtins(self) -> dict:
         b = dict(builtins.__dict__)
         b["__import__"] = self._import
         b["OSError"] = DeviceOSError
+        b["open"] = self.fs.open
         return b
 
     def _user_file(self, dotted: str) -> Optional[Path]:
         """The file or package under /usr for a dotted name relative to /usr."""
-        if self.fs_root is None:
+        root = self.fs.root
+        if root is None:
             return None
-        base = self.fs_root.joinpath(*dotted.split("."))
+        base = root.joinpath(*dotted.split("."))
         for candidate in (base.with_suffix(".py"), base / "__init__.py"):
             if candidate.is_file():
                 return candidate
@@ -218,6 +306,8 @@ class Device:
             if top == "usr" or self._user_file(top) is not None:
                 return self._import_user(name, fromlist)
             if top in WEAK_LINKS:
+                if "." in name:
+                    raise ImportError(f"no module named '{name}'")
                 return self.module(name)
         if top in HOST_MODULES:
             return builtins.__import__(name, globals, locals, fromlist, level)
@@ -245,9 +335,9 @@ class Device:
             return mod
         rel = self._relative(full)
         if full == "usr":
-            if self.fs_root is None:
+            if self.fs.root is None:
                 raise ImportError("no module named 'usr' (no /usr folder for this device)")
-            path: Optional[Path] = self.fs_root
+            path: Optional[Path] = self.fs.root
         else:
             path = self._user_file(rel)
         if path is None:
@@ -277,13 +367,112 @@ class Device:
 
     def device_path(self, host_path: Path) -> str:
         """The /usr/... name of a host path inside the device filesystem."""
-        if self.fs_root is not None:
+        return self.fs.device_path(host_path)
+
+    # ------------------------------------------------------------------ threads
+
+    def start_thread(self, function: Callable, args: tuple = (), kwargs: Optional[dict] = None,
+                     *, name: Optional[str] = None, daemon: bool = False) -> int:
+        """Start a device thread (what _thread.start_new_thread does); returns its ident."""
+        name = name or getattr(function, "__name__", "thread")
+        ticket = _core.spawn_thread(self.modem, name, daemon)
+        info = _DeviceThread(name, daemon)
+
+        def body():
             try:
-                rel = Path(host_path).resolve().relative_to(self.fs_root)
-            except ValueError:
-                return str(host_path)
-            return "/usr" if str(rel) == "." else "/usr/" + rel.as_posix()
-        return str(host_path)
+                try:
+                    _core.enter_thread(self.modem, ticket)
+                    function(*args, **(kwargs or {}))
+                except DeviceRestart:
+                    self._restart_requested()
+                except (DeviceHalt, SystemExit):
+                    pass
+                except BaseException as e:  # noqa: BLE001 - reported as the firmware does
+                    if not self.modem.halted():
+                        sys.stderr.write(f"Unhandled exception in thread started by {function!r}\n")
+                        print_exception(e)
+            except DeviceHalt:
+                pass  # a stop injected while the thread was already finishing
+            finally:
+                # Hand the turn back even if a late injected stop lands here.
+                while True:
+                    try:
+                        with self._threads_lock:
+                            self._threads.pop(info.ident, None)
+                        _core.leave_thread(self.modem)
+                        break
+                    except DeviceHalt:
+                        continue
+
+        t = threading.Thread(target=body, name=f"device:{name}", daemon=True)
+        info.thread = t
+        try:
+            t.start()
+        except BaseException:
+            # The registered turn would never be taken: hand it over now.
+            _core.leave_thread(self.modem)
+            raise
+        info.ident = t.ident or 0
+        with self._threads_lock:
+            self._threads[info.ident] = info
+        return info.ident
+
+    def thread_running(self, ident: int) -> bool:
+        with self._threads_lock:
+            info = self._threads.get(ident)
+        return info is not None and info.thread is not None and info.thread.is_alive()
+
+    def stop_thread(self, ident: int) -> None:
+        """Stop a device thread: a blocked one wakes with DeviceHalt, a running one
+        gets it at its next bytecode."""
+        if ident == threading.get_ident():
+            raise DeviceHalt("the thread was stopped")
+        with self._threads_lock:
+            info = self._threads.get(ident)
+        if info is None:
+            return
+        _core.stop_thread(self.modem, ident)  # wakes it if it waits in a device call
+        if self.modem.clock == "real":
+            # It may be running plain Python meanwhile; give it a moment to block.
+            threading.Timer(_GRACE, self._stop_if_alive, args=(info,)).start()
+
+    def _stop_if_alive(self, info: _DeviceThread) -> None:
+        if info.thread is not None and info.thread.is_alive():
+            _async_raise(info.ident, DeviceHalt)
+
+    def _live_threads(self, include_daemons: bool = False) -> list[_DeviceThread]:
+        with self._threads_lock:
+            return [t for t in self._threads.values()
+                    if (include_daemons or not t.daemon) and t.thread and t.thread.is_alive()]
+
+    # ------------------------------------------------------------------ callbacks
+
+    def set_callback(self, kind: str, fn: Optional[Callable]) -> None:
+        """Route device events of `kind` ("pdp"...) to fn(args) in the callback thread."""
+        if fn is None:
+            self._callbacks.pop(kind, None)
+            return
+        self._callbacks[kind] = fn
+        if not self._dispatcher_started:
+            self._dispatcher_started = True
+            self.start_thread(self._dispatch, name="callbacks", daemon=True)
+
+    def _dispatch(self) -> None:
+        while True:
+            event = _core.next_event(self.modem)
+            if event is None:
+                continue
+            kind, args = event
+            fn = self._callbacks.get(kind)
+            if fn is None:
+                continue
+            try:
+                fn(args)
+            except (DeviceHalt, DeviceRestart):
+                raise
+            except BaseException as e:  # noqa: BLE001 - the device prints and carries on
+                sys.stderr.write(f"Unhandled exception in callback {fn!r}\n")
+                print_exception(e)
 
     # ------------------------------------------------------------------ running
 
@@ -317,28 +506,45 @@ class Device:
                 return
             self._stop = result
         self.modem.halt(result.reason)
-        me = threading.get_ident()
-        for ident in list(self._device_threads):
-            if ident != me:
-                _async_raise(ident, DeviceHalt)
+        # The halt wakes every thread blocked in a device call; one that spins in
+        # plain Python gets DeviceHalt injected after a grace period.
+        threading.Timer(_GRACE, self._stop_spinners, args=(threading.get_ident(),)).start()
+
+    def _stop_spinners(self, exempt: int) -> None:
+        for info in self._live_threads(include_daemons=True):
+            if info.ident != exempt:
+                _async_raise(info.ident, DeviceHalt)
 
     def _halt_self(self) -> None:
-        if self._stop is not None and threading.get_ident() in self._device_threads:
+        if self._stop is None:
+            return
+        with self._threads_lock:
+            mine = threading.get_ident() in self._threads
+        if mine:
             raise DeviceHalt(self._stop.reason)
+
+    def _restart_requested(self) -> None:
+        self._request_stop(RunResult(0, REASON_RESTART))
 
     def run(self, script: str, argv: Iterable[str] = (), *, expect: Iterable[str] = (),
             fail_text: Iterable[str] = (), timeout: Optional[float] = None) -> RunResult:
-        """Run a device script to the end; returns how it ended (see the CLI's exit statuses)."""
+        """Run a device script until the module has nothing left to do.
+
+        The run ends when the main script and every device thread have ended and no
+        osTimer is running (the module would sit idle), when --expect/--fail-text
+        text appears, when the device-time limit passes, or when nothing can ever
+        wake the device threads again (virtual time).
+        """
         path = Path(script).resolve()
-        if self.fs_root is None:
-            self.fs_root = path.parent
+        if self.fs.root is None:
+            self.fs.set_root(path.parent)
         self._expect = [t for t in expect if t]
         self._fail_text = [t for t in fail_text if t]
         source = path.read_text(encoding="utf-8")
         try:
             code = compile(micropython_source(source), str(path), "exec")
         except SyntaxError as e:
-            _print_exception(e)
+            print_exception(e)
             return RunResult(1, "the script has a syntax error", e)
         if timeout is not None:
             self.modem.halt_after(timeout, REASON_TIME_LIMIT)
@@ -353,25 +559,35 @@ class Device:
         sys.stderr = _OutputWatch(old_err, self)
         sys.argv = [self.device_path(path), *argv]
         me = threading.get_ident()
-        self._device_threads.add(me)
+        info = _DeviceThread("main", False)
+        info.ident = me
+        info.thread = threading.current_thread()
+        with self._threads_lock:
+            self._threads[me] = info
         error: Optional[BaseException] = None
         try:
             self.modem.set_interrupt_check()
-            with self.device_thread("main"):
-                exec(code, main.__dict__)
+            try:
+                with self.device_thread("main"):
+                    exec(code, main.__dict__)
+            finally:
+                with self._threads_lock:
+                    self._threads.pop(me, None)
+            self._wait_for_background()
         except DeviceHalt:
             pass
+        except DeviceRestart:
+            self._restart_requested()
         except SystemExit as e:
             if e.code not in (None, 0):
                 error = e
+        except KeyboardInterrupt as e:
+            sys.stderr.write("KeyboardInterrupt\n")
+            error = e
         except BaseException as e:  # noqa: BLE001 - the script's own failure is the result
-            if not isinstance(e, KeyboardInterrupt):
-                _print_exception(e)
-            else:
-                sys.stderr.write("KeyboardInterrupt\n")
+            print_exception(e)
             error = e
         finally:
-            self._device_threads.discard(me)
             try:
                 sys.stdout.flush()
                 sys.stderr.flush()
@@ -379,7 +595,22 @@ class Device:
                 sys.stdout, sys.stderr, sys.argv = old_out, old_err, old_argv
         result = self._result(error)
         self.modem.halt(result.reason)  # power the module off: the trace is complete
+        for _ in range(2):
+            for t in self._live_threads(include_daemons=True):
+                t.thread.join(_GRACE)  # type: ignore[union-attr]
+            self._stop_spinners(me)
         return result
+
+    def _wait_for_background(self) -> None:
+        """After the main script: the device runs on while threads or timers do."""
+        while not self.modem.halted():
+            live = self._live_threads()
+            if not live and self.busy_timers == 0:
+                return
+            if live:
+                live[0].thread.join(0.05)  # type: ignore[union-attr]
+            else:
+                time.sleep(0.02)  # only osTimers run: they keep the module busy
 
     def _result(self, error: Optional[BaseException]) -> RunResult:
         if self._stop is not None:
@@ -387,6 +618,8 @@ class Device:
         if self.modem.halted():
             reason = self.modem.halt_reason()
             status = 3 if reason == REASON_TIME_LIMIT or reason.startswith("deadlock") else 1
+            if reason == REASON_POWER_DOWN:
+                status = 0
             return RunResult(status, reason, error)
         if error is not None:
             return RunResult(1, f"the script raised {type(error).__name__}", error)
@@ -402,22 +635,16 @@ class Device:
             self.modem.detach_thread()
 
 
-def _print_exception(e: BaseException) -> None:
+def print_exception(e: BaseException, file=None) -> None:
     """Print a traceback with qpysim's own frames left out: the script's view."""
+    out = file if file is not None else sys.stderr
     tb = e.__traceback__
     frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(str(_PACKAGE_DIR))]
-    sys.stderr.write("Traceback (most recent call last):\n")
-    sys.stderr.write("".join(traceback.format_list(frames)))
-    sys.stderr.write("".join(traceback.format_exception_only(type(e), e)))
+    out.write("Traceback (most recent call last):\n")
+    out.write("".join(traceback.format_list(frames)))
+    out.write("".join(traceback.format_exception_only(type(e), e)))
 
 
 def _async_raise(ident: int, exc_type: type) -> None:
     """Raise exc_type in another Python thread at its next bytecode."""
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))
-
-
-def run_from_cli(options: dict) -> int:
-    """The `qpysim run` hook: options come from the C++ command line."""
-    from . import _runner
-
-    return _runner.run(options)

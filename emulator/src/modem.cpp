@@ -11,6 +11,12 @@ namespace qpysim {
 
 namespace {
 
+// 2026-01-01 00:00:00 +08:00: the RTC of a virtual-time run, so runs repeat.
+constexpr std::int64_t kVirtualRtcStart = 1767196800;
+// Time a data call takes to come up, and a registration after CFUN=1.
+constexpr Duration kPdpActivation = 300ms;
+constexpr Duration kRegistration = 2s;
+
 // lwIP's ephemeral port range: TCP_LOCAL_PORT_RANGE_START..END.
 constexpr std::uint16_t kEphemeralFirst = 0xc000;
 constexpr std::uint16_t kEphemeralLast = 0xffff;
@@ -49,7 +55,7 @@ Modem::Modem(ModemConfig config)
             "Use --clock real, or serve every address from the scenario's virtual hosts");
     }
     trace_.keep_in_memory(config_.trace_in_memory);
-    if (!config_.trace_path.empty()) trace_.open(config_.trace_path);
+    if (!config_.trace_path.empty()) trace_.open(config_.trace_path, config_.trace_append);
     for (const auto& [name, addresses] : config_.dns) {
         if (addresses.empty()) throw UsageError("dns: '" + name + "' has no address");
         for (const auto& a : addresses)
@@ -65,7 +71,19 @@ Modem::Modem(ModemConfig config)
     const auto span = static_cast<std::uint64_t>(kEphemeralLast - kEphemeralFirst + 1);
     next_ephemeral_tcp_ = static_cast<std::uint16_t>(kEphemeralFirst + rng_() % span);
     next_ephemeral_udp_ = static_cast<std::uint16_t>(kEphemeralFirst + rng_() % span);
+    draw_identity();
     setup_default_network();
+    if (config_.rtc_start) {
+        rtc_start_ = *config_.rtc_start;
+    } else if (config_.clock == ClockMode::virtual_time) {
+        rtc_start_ = kVirtualRtcStart;
+    } else {
+        rtc_start_ = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    }
+    for (const auto& [from, to] : config_.forwards)
+        add_forward(from, to);
 
     if (config_.clock == ClockMode::real) {
         sched_.start_io();
@@ -104,16 +122,120 @@ Modem::~Modem() {
 void Modem::setup_default_network() {
     // Default: SIM ready, registered home, PDP 1 active with a 10.x address
     // (drawn from the seed) and the two DNS servers the QuecPython docs show.
+    // PDP 1 activates at boot and reconnects after losses, as the firmware
+    // does when the script has not said otherwise.
+    for (int id = 1; id <= Cellular::kPdpCount; ++id)
+        cellular_.pdp(id).apn = profile_.default_apn;
     auto& p = cellular_.pdp(1);
-    p.apn = profile_.default_apn;
     p.ip_type = 0;
+    p.auto_activate = true;
+    p.auto_connect = true;
     p.active = true;
+    p.ip = draw_device_ip();
+    p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
+    p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
+}
+
+IpAddress Modem::draw_device_ip() {
     const auto b = static_cast<unsigned>(rng_() % 256);
     const auto c = static_cast<unsigned>(rng_() % 256);
     const auto d = static_cast<unsigned>(2 + rng_() % 250);
-    p.ip = IpAddress(boost::asio::ip::make_address_v4((10u << 24) | (b << 16) | (c << 8) | d));
-    p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
-    p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
+    return IpAddress(boost::asio::ip::make_address_v4((10u << 24) | (b << 16) | (c << 8) | d));
+}
+
+IpAddress Modem::draw_device_ip6() {
+    boost::asio::ip::address_v6::bytes_type bytes{};
+    bytes[0] = 0x24;
+    bytes[1] = 0x08;  // a carrier-assigned 2408::/16 prefix
+    for (std::size_t i = 2; i < bytes.size(); ++i)
+        bytes[i] = static_cast<unsigned char>(rng_() % 256);
+    return IpAddress(boost::asio::ip::address_v6(bytes));
+}
+
+namespace {
+
+std::string digits(std::mt19937_64& rng, int n) {
+    std::string s;
+    for (int i = 0; i < n; ++i)
+        s += static_cast<char>('0' + rng() % 10);
+    return s;
+}
+
+// The Luhn check digit IMEIs and ICCIDs end with.
+char luhn(const std::string& body) {
+    int sum = 0;
+    bool dbl = true;
+    for (auto it = body.rbegin(); it != body.rend(); ++it) {
+        int d = *it - '0';
+        if (dbl) {
+            d *= 2;
+            if (d > 9) d -= 9;
+        }
+        sum += d;
+        dbl = !dbl;
+    }
+    return static_cast<char>('0' + (10 - sum % 10) % 10);
+}
+
+}  // namespace
+
+void Modem::draw_identity() {
+    auto& id = cellular_.identity();
+    const std::string imei = "86" + digits(rng_, 12);
+    id.imei = imei + luhn(imei);
+    id.imsi =
+        cellular_.network_operator().mcc + cellular_.network_operator().mnc + digits(rng_, 10);
+    const std::string iccid = "898600" + digits(rng_, 13);
+    id.iccid = iccid + luhn(iccid);
+    id.phone_number = "1" + std::string(1, "3578"[rng_() % 4]) + digits(rng_, 9);
+    static constexpr char kAlnum[] = "ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+    id.serial = "D1Q2";
+    for (int i = 0; i < 13; ++i)
+        id.serial += kAlnum[rng_() % (sizeof(kAlnum) - 1)];
+}
+
+void Modem::add_forward(const std::string& from, const std::string& to) {
+    const auto split = [&](const std::string& hp, const char* which) {
+        const auto colon = hp.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == hp.size()) {
+            throw UsageError("forward " + std::string(which) + " '" + hp + "' must be host:port");
+        }
+        std::string host = hp.substr(0, colon);
+        if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+            host = host.substr(1, host.size() - 2);
+        }
+        int port = 0;
+        try {
+            port = std::stoi(hp.substr(colon + 1));
+        } catch (const std::exception&) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            throw UsageError("forward " + std::string(which) + " '" + hp + "': bad port");
+        }
+        return std::pair{host, static_cast<std::uint16_t>(port)};
+    };
+    const auto [dev_host, dev_port] = split(from, "from");
+    const auto [pc_host, pc_port] = split(to, "to");
+    const auto pc_ip = parse_ip(pc_host == "localhost" ? "127.0.0.1" : pc_host);
+    if (!pc_ip) throw UsageError("forward to '" + to + "': the PC side must be an IP address");
+    IpAddress dev_ip;
+    if (auto ip = parse_ip(dev_host)) {
+        dev_ip = *ip;
+    } else {
+        // A name with no DNS entry resolves to an address of the benchmarking
+        // range 198.18.0.0/15 (RFC 2544), one per forwarded name.
+        const auto& zone = resolver_.zone();
+        const auto it = zone.find(Resolver::normalize(dev_host));
+        if (it != zone.end()) {
+            dev_ip = it->second.front();
+        } else {
+            dev_ip = IpAddress(boost::asio::ip::make_address_v4(
+                (198u << 24) | (18u << 16) | static_cast<unsigned>(1 + forward_to_.size())));
+            resolver_.add(dev_host, dev_ip);
+        }
+    }
+    forward_to_[Endpoint{dev_ip, dev_port}.to_string()] = Endpoint{*pc_ip, pc_port};
 }
 
 // ---------------------------------------------------------------- device calls
@@ -235,6 +357,263 @@ void Modem::detach_thread() {
     sched_.leave(lk);
 }
 
+// ---------------------------------------------------------------- cellular
+
+void Modem::post_event(DeviceEvent ev) {
+    constexpr std::size_t kMaxQueued = 256;  // nobody listening must not grow forever
+    if (events_.size() >= kMaxQueued) events_.pop_front();
+    events_.push_back(std::move(ev));
+    sched_.notify(event_waiters_);
+}
+
+std::optional<DeviceEvent> Modem::next_event(std::optional<Duration> timeout) {
+    auto lk = lock();
+    std::optional<DeviceTime> deadline;
+    if (timeout) deadline = sched_.now() + *timeout;
+    if (!sched_.wait_until(lk, event_waiters_, deadline, [&] { return !events_.empty(); })) {
+        return std::nullopt;
+    }
+    DeviceEvent ev = std::move(events_.front());
+    events_.pop_front();
+    return ev;
+}
+
+bool Modem::activate_pdp_locked(int id, const char* why) {
+    auto& p = cellular_.pdp(id);
+    if (p.active) return true;
+    if (cellular_.sim_status() != SimStatus::ready || !cellular_.registered() ||
+        cellular_.modem_fun() != 1) {
+        return false;
+    }
+    p.active = true;
+    // Every attach gets a new address from the network, as a real PDN gateway gives.
+    if (p.ip_type != 1) p.ip = draw_device_ip();
+    if (p.ip_type != 0) p.ip6 = draw_device_ip6();
+    p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
+    p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
+    trace_event(TraceEvent(sched_.now(), "pdp")
+                    .num("id", id)
+                    .str("state", "active")
+                    .str("ip", p.ip_type == 1 ? p.ip6.to_string() : p.ip.to_string())
+                    .str("why", why));
+    post_event(DeviceEvent{"pdp", {id, 1}});
+    return true;
+}
+
+void Modem::deactivate_pdp_locked(int id, const char* why) {
+    auto& p = cellular_.pdp(id);
+    if (!p.active) return;
+    p.active = false;
+    const IpAddress v4 = p.ip;
+    const IpAddress v6 = p.ip6;
+    // lwIP aborts every pcb bound to an address the netif loses (ERR_ABRT):
+    // the script sees ECONNABORTED; the peer is told nothing.
+    std::vector<std::shared_ptr<Socket>> hit;
+    const auto consider = [&](const std::shared_ptr<Socket>& s) {
+        if (!s) return;
+        const auto l = s->local_endpoint_unlocked();
+        if (l && (l->ip == v4 || (!v6.is_unspecified() && l->ip == v6))) hit.push_back(s);
+    };
+    for (const auto& w : table_)
+        consider(w.lock());
+    for (const auto& [raw, s] : lingering_)
+        consider(s);
+    for (auto& s : hit)
+        s->drop_silently(errc::conn_aborted);
+    if (gateway_) {
+        for (auto& s : hit)
+            gateway_->close_udp(s.get());
+    }
+    p.ip = IpAddress(boost::asio::ip::address_v4::any());
+    p.ip6 = IpAddress(boost::asio::ip::address_v6::any());
+    trace_event(TraceEvent(sched_.now(), "pdp")
+                    .num("id", id)
+                    .str("state", "inactive")
+                    .num("sockets_aborted", static_cast<std::int64_t>(hit.size()))
+                    .str("why", why));
+    post_event(DeviceEvent{"pdp", {id, 0}});
+}
+
+void Modem::deregister_locked(RegState to, const char* why) {
+    ++registration_epoch_;  // a registration in progress is abandoned
+    cellular_.set_reg_state(to);
+    trace_event(TraceEvent(sched_.now(), "registration")
+                    .num("state", static_cast<int>(to))
+                    .str("why", why));
+    for (int id = 1; id <= Cellular::kPdpCount; ++id)
+        deactivate_pdp_locked(id, why);
+}
+
+void Modem::register_later(Duration after) {
+    const std::uint64_t epoch = ++registration_epoch_;
+    cellular_.set_reg_state(RegState::searching);
+    trace_event(TraceEvent(sched_.now(), "registration").num("state", 2).str("why", "searching"));
+    sched_.call_after(after, [this, epoch] {
+        if (epoch != registration_epoch_ || cellular_.modem_fun() != 1 ||
+            cellular_.sim_status() != SimStatus::ready) {
+            return;
+        }
+        cellular_.set_reg_state(RegState::home);
+        trace_event(
+            TraceEvent(sched_.now(), "registration").num("state", 1).str("why", "attached"));
+        // The firmware brings back the data calls set to activate or reconnect.
+        sched_.call_after(kPdpActivation, [this, epoch] {
+            if (epoch != registration_epoch_) return;
+            for (int id = 1; id <= Cellular::kPdpCount; ++id) {
+                const auto& p = cellular_.pdp(id);
+                if (p.auto_activate || p.auto_connect) activate_pdp_locked(id, "auto");
+            }
+        });
+    });
+}
+
+bool Modem::activate_pdp(int id) {
+    auto lk = lock();
+    if (sched_.halted()) throw Halted(sched_.halt_reason());
+    cellular_.pdp(id);  // range check
+    if (cellular_.pdp(id).active) return true;
+    // Bringing a data call up takes a moment of device time.
+    sched_.sleep_until(lk, sched_.now() + kPdpActivation);
+    return activate_pdp_locked(id, "dataCall.activate");
+}
+
+bool Modem::deactivate_pdp(int id) {
+    auto lk = lock();
+    if (sched_.halted()) throw Halted(sched_.halt_reason());
+    cellular_.pdp(id);
+    deactivate_pdp_locked(id, "dataCall.deactivate");
+    return true;
+}
+
+bool Modem::set_modem_fun(int fun) {
+    auto lk = lock();
+    if (sched_.halted()) throw Halted(sched_.halt_reason());
+    if (fun != 0 && fun != 1 && fun != 4) return false;
+    const int before = cellular_.modem_fun();
+    cellular_.set_modem_fun(fun);
+    trace_event(TraceEvent(sched_.now(), "modem_fun").num("from", before).num("to", fun));
+    if (fun == before) return true;
+    if (fun == 1) {
+        if (cellular_.sim_status() == SimStatus::absent && before == 0) {
+            cellular_.set_sim_status(SimStatus::ready);  // the SIM is powered again
+        }
+        register_later(kRegistration);
+    } else {
+        deregister_locked(RegState::not_searching,
+                          fun == 4 ? "airplane mode" : "minimum functionality");
+        if (fun == 0) cellular_.set_sim_status(SimStatus::absent);  // SIM power is cut
+    }
+    return true;
+}
+
+void Modem::set_sim_status(SimStatus s) {
+    auto lk = lock();
+    const SimStatus before = cellular_.sim_status();
+    cellular_.set_sim_status(s);
+    trace_event(TraceEvent(sched_.now(), "sim").num("status", static_cast<int>(s)));
+    if (s != before) post_event(DeviceEvent{"sim", {static_cast<int>(s)}});
+    if (s != SimStatus::ready && before == SimStatus::ready) {
+        deregister_locked(RegState::not_searching, "SIM not ready");
+    } else if (s == SimStatus::ready && before != SimStatus::ready && cellular_.modem_fun() == 1) {
+        register_later(kRegistration);
+    }
+}
+
+void Modem::set_reg_state(RegState r) {
+    auto lk = lock();
+    const bool was = cellular_.registered();
+    if (r == RegState::home || r == RegState::roaming) {
+        ++registration_epoch_;
+        cellular_.set_reg_state(r);
+        trace_event(TraceEvent(sched_.now(), "registration")
+                        .num("state", static_cast<int>(r))
+                        .str("why", "set"));
+        if (!was) {
+            for (int id = 1; id <= Cellular::kPdpCount; ++id) {
+                const auto& p = cellular_.pdp(id);
+                if (p.auto_activate || p.auto_connect) activate_pdp_locked(id, "auto");
+            }
+        }
+    } else {
+        deregister_locked(r, "registration lost");
+    }
+}
+
+void Modem::configure_pdp(int id, int ip_type, const std::string& apn, const std::string& user,
+                          const std::string& password, int auth_type) {
+    auto lk = lock();
+    auto& p = cellular_.pdp(id);
+    p.ip_type = ip_type;
+    p.apn = apn;
+    p.username = user;
+    p.password = password;
+    p.auth_type = auth_type;
+}
+
+void Modem::set_auto(int id, bool activate, bool connect) {
+    auto lk = lock();
+    auto& p = cellular_.pdp(id);
+    p.auto_activate = activate;
+    p.auto_connect = connect;
+}
+
+void Modem::set_net_config(int mode, bool roaming) {
+    auto lk = lock();
+    cellular_.set_net_config(mode, roaming);
+}
+
+Cellular Modem::cellular_snapshot() {
+    auto lk = lock();
+    return cellular_;
+}
+
+double Modem::rtc_now() {
+    return static_cast<double>(rtc_start_) + to_seconds(sched_.now());
+}
+
+// ---------------------------------------------------------------- threads and poll
+
+Participant* Modem::spawn_thread(const std::string& name, bool daemon) {
+    auto lk = lock();
+    if (sched_.halted()) throw Halted(sched_.halt_reason());
+    trace_event(TraceEvent(sched_.now(), "thread").str("name", name).str("event", "start"));
+    return sched_.spawn(name, daemon);
+}
+
+void Modem::enter_thread(Participant* p) {
+    auto lk = lock();
+    sched_.enter(lk, p);
+}
+
+void Modem::stop_thread(std::thread::id id) {
+    auto lk = lock();
+    sched_.interrupt(id);
+}
+
+std::vector<int> Modem::poll(const std::vector<std::pair<std::shared_ptr<Socket>, int>>& sockets,
+                             std::optional<Duration> timeout) {
+    auto lk = lock();
+    constexpr int always = poll_err | poll_hup | poll_nval;
+    std::vector<int> events(sockets.size(), 0);
+    const auto ready = [&] {
+        bool any = false;
+        for (std::size_t i = 0; i < sockets.size(); ++i) {
+            events[i] = sockets[i].first->poll_events() & (sockets[i].second | always);
+            any = any || events[i] != 0;
+        }
+        return any;
+    };
+    std::optional<DeviceTime> deadline;
+    if (timeout) deadline = sched_.now() + *timeout;
+    if (timeout && timeout->count() == 0) {
+        ready();
+        return events;
+    }
+    sched_.wait_until(lk, pollers_, deadline, ready);
+    ready();
+    return events;
+}
+
 // ---------------------------------------------------------------- the stack
 
 std::optional<IpAddress> Modem::device_ip(bool v6) const {
@@ -318,7 +697,15 @@ std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>
         return conn;
     }
     if (gateway_) {
-        conn->attach(Side::b, gateway_->connect(conn, remote));
+        Endpoint target = remote;
+        if (const auto f = forward_to_.find(remote.to_string()); f != forward_to_.end()) {
+            target = f->second;
+            trace_event(TraceEvent(sched_.now(), "forward")
+                            .num("sock", static_cast<std::int64_t>(from->id()))
+                            .str("to", remote.to_string())
+                            .str("via", target.to_string()));
+        }
+        conn->attach(Side::b, gateway_->connect(conn, target));
         return conn;
     }
     conn->attach(Side::b, blackhole_);
@@ -403,7 +790,10 @@ void Modem::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& l
         });
         return;
     }
-    if (gateway_) gateway_->send_datagram(from, local.port, to, data);
+    if (gateway_) {
+        const auto f = forward_to_.find(to.to_string());
+        gateway_->send_datagram(from, local.port, f == forward_to_.end() ? to : f->second, data);
+    }
 }
 
 void Modem::socket_closed(const Socket* s) {

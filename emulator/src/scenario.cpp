@@ -132,6 +132,36 @@ void parse_dns(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
+bool host_port(const std::string& s, bool numeric_host) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+    const std::string port = s.substr(colon + 1);
+    if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) ||
+        port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+        return false;
+    }
+    std::string host = s.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    return !numeric_host || host == "localhost" || parse_ip(host).has_value();
+}
+
+void parse_forward(const Reader& r, const YAML::Node& node, Scenario& s) {
+    r.expect_map(node, "forward");
+    for (const auto& kv : node) {
+        const std::string from = r.scalar(kv.first, "a forward source");
+        const std::string to = r.scalar(kv.second, "forward: the target of '" + from + "'");
+        if (!host_port(from, false)) {
+            r.fail(kv.first.Mark(),
+                   "forward: expected host:port (what the device connects to), got '" + from + "'");
+        }
+        if (!host_port(to, true)) {
+            r.fail(kv.second.Mark(), "forward: expected ip:port on this PC, got '" + to + "'");
+        }
+        s.forward[from] = to;
+    }
+}
+
 }  // namespace
 
 Scenario parse_scenario(const std::string& text, const std::string& source) {
@@ -146,9 +176,10 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     s.source = source;
     if (!root || root.IsNull()) throw ScenarioError(source + ": the scenario is empty");
     r.expect_map(root, "a scenario");
-    r.check_keys(root,
-                 {"version", "name", "description", "module", "dialect", "clock", "seed", "dns"},
-                 "the scenario");
+    r.check_keys(
+        root,
+        {"version", "name", "description", "module", "dialect", "clock", "seed", "dns", "forward"},
+        "the scenario");
     if (const auto n = root["version"]) {
         const auto v = r.unsigned_int(n, "version");
         if (v != 1) r.fail(n.Mark(), "version must be 1 (the only schema version so far)");
@@ -169,6 +200,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["clock"]) s.clock = r.one_of(n, "clock", {"real", "virtual"});
     if (const auto n = root["seed"]) s.seed = r.unsigned_int(n, "seed");
     if (const auto n = root["dns"]) parse_dns(r, n, s);
+    if (const auto n = root["forward"]) parse_forward(r, n, s);
     return s;
 }
 
@@ -187,6 +219,8 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
     if (s.seed) config.seed = *s.seed;
     for (const auto& [name, addrs] : s.dns)
         config.dns[name] = addrs;
+    for (const auto& [from, to] : s.forward)
+        config.forwards[from] = to;
 }
 
 std::string describe(const Scenario& s) {
@@ -208,6 +242,12 @@ std::string describe(const Scenario& s) {
                 o << " " << a;
             o << "\n";
         }
+    }
+    if (!s.forward.empty()) {
+        o << "  forward: " << s.forward.size() << " destination"
+          << (s.forward.size() == 1 ? "" : "s") << " (through the PC)\n";
+        for (const auto& [from, to] : s.forward)
+            o << "    " << from << " -> " << to << "\n";
     }
     return o.str();
 }

@@ -231,11 +231,12 @@ bool Scheduler::is_participant() const noexcept {
     return current() != nullptr;
 }
 
-Participant* Scheduler::spawn(std::string name) {
+Participant* Scheduler::spawn(std::string name, bool daemon) {
     if (mode_ == ClockMode::real) return nullptr;
     auto p = std::make_unique<Participant>();
     p->id = next_participant_id_++;
     p->name = std::move(name);
+    p->daemon = daemon;
     p->state = Participant::State::ready;
     Participant* raw = p.get();
     participants_.push_back(std::move(p));
@@ -259,6 +260,7 @@ void Scheduler::attach_current(std::unique_lock<std::mutex>& lk, std::string nam
 
 void Scheduler::leave(std::unique_lock<std::mutex>& lk) noexcept {
     (void)lk;
+    clear_interrupt();
     Participant* me = current();
     if (!me) return;
     tl_participant = nullptr;
@@ -300,7 +302,10 @@ void Scheduler::dispatch() {
     while (ready_.empty()) {
         if (halted_ || participants_.empty()) return;
         if (timers_.empty()) {
-            on_deadlock_();
+            // Daemons waiting for work that will not come is just an idle module.
+            const bool someone = std::any_of(participants_.begin(), participants_.end(),
+                                             [](const auto& p) { return !p->daemon; });
+            if (someone) on_deadlock_();
             return;
         }
         const DeviceTime next = timers_.begin()->first.when;
@@ -324,6 +329,38 @@ void Scheduler::wait_for_baton(std::unique_lock<std::mutex>& lk, Participant* me
         }
     }
     if (halted_) throw Halted(halt_reason_);
+}
+
+// ---------------------------------------------------------------- stopping one thread
+
+void Scheduler::interrupt(std::thread::id thread) {
+    if (std::find(stopped_threads_.begin(), stopped_threads_.end(), thread) ==
+        stopped_threads_.end()) {
+        stopped_threads_.push_back(thread);
+    }
+    for (Waiter* w : all_waiters_) {
+        if (w->owner != thread) continue;
+        w->notified = true;
+        if (mode_ == ClockMode::virtual_time && w->participant) {
+            make_ready(w->participant);
+        } else {
+            w->cv.notify_all();
+        }
+    }
+}
+
+void Scheduler::check_stopped() {
+    const auto me = std::this_thread::get_id();
+    const auto it = std::find(stopped_threads_.begin(), stopped_threads_.end(), me);
+    if (it == stopped_threads_.end()) return;
+    stopped_threads_.erase(it);
+    throw Halted("the thread was stopped");
+}
+
+void Scheduler::clear_interrupt() noexcept {
+    const auto me = std::this_thread::get_id();
+    stopped_threads_.erase(std::remove(stopped_threads_.begin(), stopped_threads_.end(), me),
+                           stopped_threads_.end());
 }
 
 // ---------------------------------------------------------------- halting

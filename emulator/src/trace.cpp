@@ -74,8 +74,9 @@ std::string TraceEvent::finish() && {
     return std::move(json_);
 }
 
-void Trace::open(const std::string& path) {
-    auto f = std::make_unique<std::ofstream>(path, std::ios::out | std::ios::trunc);
+void Trace::open(const std::string& path, bool append) {
+    auto f = std::make_unique<std::ofstream>(
+        path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
     if (!*f) throw UsageError("cannot write trace file '" + path + "'");
     file_ = std::move(f);
 }

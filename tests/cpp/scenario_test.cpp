@@ -37,7 +37,7 @@ TEST(scenario_parse, top_level_settings) {
 TEST(scenario_errors, unknown_key_names_line_column_and_choices) {
     EXPECT_EQ(error_of("name: x\ndsn:\n  a: 1.2.3.4\n"),
               "s.yaml:2:1: unknown key 'dsn' in the scenario (expected one of version, name, "
-              "description, module, dialect, clock, seed, dns)");
+              "description, module, dialect, clock, seed, dns, forward)");
 }
 
 TEST(scenario_errors, bad_address_points_at_the_value) {
@@ -62,6 +62,16 @@ TEST(scenario_errors, yaml_syntax_errors_keep_their_position) {
     const std::string e = error_of("dns:\n  a: [1.2.3.4\n");
     EXPECT_EQ(e.rfind("s.yaml:", 0), 0u) << e;
     EXPECT_NE(e.find("not valid YAML"), std::string::npos) << e;
+}
+
+TEST(scenario_parse, forwards_map_device_destinations_to_the_pc) {
+    const Scenario s = parse_scenario("forward:\n  www.example.com:80: 127.0.0.1:8080\n", "s");
+    EXPECT_EQ(s.forward.at("www.example.com:80"), "127.0.0.1:8080");
+    EXPECT_EQ(error_of("forward:\n  www.example.com: 127.0.0.1:8080\n"),
+              "s.yaml:2:3: forward: expected host:port (what the device connects to), got "
+              "'www.example.com'");
+    EXPECT_EQ(error_of("forward:\n  a.example:80: my.pc:8080\n"),
+              "s.yaml:2:17: forward: expected ip:port on this PC, got 'my.pc:8080'");
 }
 
 TEST(scenario_errors, empty_and_non_mapping_documents) {

@@ -1,12 +1,11 @@
-// The module's cellular side: SIM, network registration and PDP contexts
-// (data calls). Sockets need an active PDP context to reach anything; the
-// companion modules (sim, net, dataCall, checkNet) read and drive this state.
+// The module's cellular side: SIM, network registration, radio and PDP
+// contexts (data calls). Plain state with no behaviour of its own: the Modem
+// changes it (scenario, faults, the script's calls) and carries out the
+// consequences for sockets and callbacks.
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <functional>
-#include <optional>
 #include <string>
 
 #include "qpysim/address.hpp"
@@ -43,23 +42,64 @@ struct PdpContext {
     std::string password;
     int auth_type = 0;
     bool active = false;
+    bool auto_activate = false;  // activated at boot / when the network returns
+    bool auto_connect = false;   // re-activated after an abnormal loss
     IpAddress ip;
     IpAddress ip6;
     IpAddress dns1;
     IpAddress dns2;
 };
 
+// What the SIM and the module say about themselves. Drawn from the seed.
+struct Identity {
+    std::string imei;
+    std::string imsi;
+    std::string iccid;
+    std::string phone_number;
+    std::string serial;
+};
+
+struct Operator {
+    std::string long_name = "CHINA MOBILE";
+    std::string short_name = "CMCC";
+    std::string mcc = "460";
+    std::string mnc = "00";
+};
+
+struct Radio {
+    int csq = 24;    // 0..31, 99 unknown
+    int rssi = -65;  // dBm
+    int rsrp = -95;  // dBm
+    int rsrq = -10;  // dB
+    int sinr = 12;   // dB
+    int tac = 0x5a1e;
+    int cid = 0x1a2b3c4;
+    int pci = 123;
+    int earfcn = 1300;
+};
+
 class Cellular {
   public:
-    static constexpr int kPdpCount = 7;  // profiles 1..7 (checkNet scans them on 2021 firmware)
+    static constexpr int kPdpCount = 7;  // profiles 1..7 (2021 checkNet scans them all)
 
     Cellular();
 
     SimStatus sim_status() const noexcept { return sim_; }
     RegState reg_state() const noexcept { return reg_; }
-    int csq() const noexcept { return csq_; }
     int modem_fun() const noexcept { return fun_; }
     bool registered() const noexcept { return reg_ == RegState::home || reg_ == RegState::roaming; }
+    const Radio& radio() const noexcept { return radio_; }
+    Radio& radio() noexcept { return radio_; }
+    const Identity& identity() const noexcept { return identity_; }
+    Identity& identity() noexcept { return identity_; }
+    const Operator& network_operator() const noexcept { return operator_; }
+    Operator& network_operator() noexcept { return operator_; }
+    int net_mode() const noexcept { return net_mode_; }
+    bool roaming_allowed() const noexcept { return roaming_allowed_; }
+    void set_net_config(int mode, bool roaming) {
+        net_mode_ = mode;
+        roaming_allowed_ = roaming;
+    }
 
     const PdpContext& pdp(int id) const;  // id in 1..kPdpCount; throws UsageError
     PdpContext& pdp(int id);
@@ -70,14 +110,17 @@ class Cellular {
 
     void set_sim_status(SimStatus s) { sim_ = s; }
     void set_reg_state(RegState r) { reg_ = r; }
-    void set_csq(int csq) { csq_ = csq; }
     void set_modem_fun(int fun) { fun_ = fun; }
 
   private:
     SimStatus sim_ = SimStatus::ready;
     RegState reg_ = RegState::home;
-    int csq_ = 24;
     int fun_ = 1;
+    int net_mode_ = 8;  // GSM_LTE, LTE preferred
+    bool roaming_allowed_ = false;
+    Radio radio_;
+    Identity identity_;
+    Operator operator_;
     std::array<PdpContext, kPdpCount> pdp_{};
 };
 

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "qpysim/address.hpp"
@@ -39,9 +41,27 @@ struct ModemConfig {
     bool host_network = true;
     // Where device server sockets are exposed on the PC.
     std::string expose_ip = "127.0.0.1";
-    // JSON Lines trace file; empty: none.
+    // JSON Lines trace file; empty: none. Appended to rather than truncated
+    // when the module reboots (powerRestart).
     std::string trace_path;
+    bool trace_append = false;
     bool trace_in_memory = false;
+    // RTC at power-on, Unix seconds. Default: the PC's clock in real time,
+    // 2026-01-01 00:00:00 +08:00 in virtual time (so runs repeat exactly).
+    std::optional<std::int64_t> rtc_start;
+    // misc.Power.powerOnReason(): 1 power key, 2 reset (after powerRestart)...
+    int power_on_reason = 1;
+    // How many times the module rebooted before this power-on.
+    int boot_count = 0;
+    // Device-visible destination -> PC destination ("host:port" both): the
+    // gateway connects to the PC side when the device connects to the other.
+    std::map<std::string, std::string> forwards;
+};
+
+// Something a device callback should hear about (dataCall.setCallback...).
+struct DeviceEvent {
+    std::string kind;  // "pdp", "netstate"...
+    std::vector<std::int64_t> args;
 };
 
 // One getaddrinfo() answer.
@@ -65,6 +85,41 @@ class Modem {
     std::vector<AddrInfo> getaddrinfo(const std::string& host, int port);
     // Device-time sleep for the calling device thread.
     void sleep(Duration d);
+
+    // ---- cellular (take the lock) ----
+    // dataCall.activate(): true on success (needs SIM, registration, full
+    // functionality). Takes the activation time in device time.
+    bool activate_pdp(int id);
+    bool deactivate_pdp(int id);
+    // net.setModemFun(): 0 minimum, 1 full, 4 airplane. 0/4 deregister and
+    // drop data calls; 1 starts registration again (completes later).
+    bool set_modem_fun(int fun);
+    void set_sim_status(SimStatus s);
+    void set_reg_state(RegState r);
+    // Configure a PDP context (dataCall.setPDPContext).
+    void configure_pdp(int id, int ip_type, const std::string& apn, const std::string& user,
+                       const std::string& password, int auth_type);
+    void set_auto(int id, bool activate, bool connect);
+    void set_net_config(int mode, bool roaming);
+    // Read a copy of the cellular state.
+    Cellular cellular_snapshot();
+    // RTC seconds (Unix time, UTC) now.
+    double rtc_now();
+
+    // ---- device events (callbacks) ----
+    // Wait for the next event (nullopt timeout: forever). Throws Halted.
+    std::optional<DeviceEvent> next_event(std::optional<Duration> timeout);
+
+    // ---- device threads ----
+    Participant* spawn_thread(const std::string& name, bool daemon);
+    void enter_thread(Participant* p);
+    void stop_thread(std::thread::id id);
+
+    // ---- select.poll over device sockets ----
+    // Wait until one of the sockets has an event in its mask (or POLLERR,
+    // POLLHUP, POLLNVAL), or the timeout passes. Returns each socket's events.
+    std::vector<int> poll(const std::vector<std::pair<std::shared_ptr<Socket>, int>>& sockets,
+                          std::optional<Duration> timeout);
 
     // ---- for the bindings and tests ----
     Scheduler& sched() noexcept { return sched_; }
@@ -127,6 +182,15 @@ class Modem {
   private:
     void setup_default_network();
     void halt_locked(const std::string& reason);
+    void post_event(DeviceEvent ev);
+    bool activate_pdp_locked(int id, const char* why);
+    void deactivate_pdp_locked(int id, const char* why);
+    void deregister_locked(RegState to, const char* why);
+    void register_later(Duration after);
+    IpAddress draw_device_ip();
+    void add_forward(const std::string& from, const std::string& to);
+    IpAddress draw_device_ip6();
+    void draw_identity();
     int free_slot() const noexcept;
     std::shared_ptr<Socket> find_listener(const Endpoint& at) const;
     std::shared_ptr<Socket> find_udp(std::uint16_t port) const;
@@ -153,6 +217,11 @@ class Modem {
     std::uint64_t next_conn_id_ = 1;
     std::uint64_t next_socket_id_ = 1;
     WaitQueue pollers_;
+    std::deque<DeviceEvent> events_;
+    WaitQueue event_waiters_;
+    std::int64_t rtc_start_ = 0;
+    std::uint64_t registration_epoch_ = 0;        // cancels a pending registration
+    std::map<std::string, Endpoint> forward_to_;  // "ip:port" seen by the device -> PC
 };
 
 }  // namespace qpysim

@@ -32,6 +32,8 @@ struct Scenario {
     std::optional<std::uint64_t> seed;
     // name -> addresses (IPv4 or IPv6 literals)
     std::map<std::string, std::vector<std::string>> dns;
+    // "host:port" the device connects to -> "ip:port" on the PC (host gateway)
+    std::map<std::string, std::string> forward;
 };
 
 // Parse scenario text. `source` names it in error messages.

@@ -50,6 +50,7 @@ struct Participant;
 struct Waiter {
     std::condition_variable cv;  // real time: notified directly
     Participant* participant = nullptr;
+    std::thread::id owner = std::this_thread::get_id();
     bool notified = false;
 };
 
@@ -130,8 +131,10 @@ class Scheduler {
 
     // ---- device threads (virtual time; no-ops in real time) ----
     // Register a new device thread. Called by the creating thread, so the order
-    // of registration (and hence of scheduling) is deterministic.
-    Participant* spawn(std::string name);
+    // of registration (and hence of scheduling) is deterministic. A daemon
+    // (the callback dispatcher, the timer service) may wait forever: only
+    // non-daemon threads waiting with nothing scheduled is a deadlock.
+    Participant* spawn(std::string name, bool daemon = false);
     // Called first thing on the new thread: waits for the baton.
     void enter(std::unique_lock<std::mutex>& lk, Participant* p);
     // Make the calling thread a participant (the script's main thread).
@@ -144,6 +147,12 @@ class Scheduler {
     // Hand the baton to the next ready participant without blocking on
     // anything else (a device thread that polls in a loop lets others run).
     void yield(std::unique_lock<std::mutex>& lk);
+
+    // Stop one device thread (_thread.stop_thread): its current or next wait
+    // throws Halted("the thread was stopped"). Lock held.
+    void interrupt(std::thread::id thread);
+    // Forget a pending stop for the calling thread (it is ending anyway).
+    void clear_interrupt() noexcept;
 
     // ---- halting ----
     // Stop the world: every current and future wait throws Halted(reason).
@@ -174,6 +183,7 @@ class Scheduler {
     };
 
     bool block(std::unique_lock<std::mutex>& lk, Waiter& w, std::optional<DeviceTime> deadline);
+    void check_stopped();
     void add_waiter(WaitQueue& q, Waiter& w);
     void remove_waiter(WaitQueue& q, Waiter& w) noexcept;
     void make_ready(Participant* p);
@@ -203,6 +213,7 @@ class Scheduler {
 
     bool halted_ = false;
     std::string halt_reason_;
+    std::vector<std::thread::id> stopped_threads_;
     std::function<void()> on_deadlock_;
 
     std::thread::id interrupt_thread_;
@@ -235,6 +246,7 @@ struct Participant {
     enum class State { ready, running, blocked };
     std::uint64_t id = 0;
     std::string name;
+    bool daemon = false;
     State state = State::ready;
     std::condition_variable cv;
     bool timed_out = false;
@@ -244,6 +256,7 @@ template <class Ready>
 bool Scheduler::wait_until(std::unique_lock<std::mutex>& lk, WaitQueue& q,
                            std::optional<DeviceTime> deadline, Ready&& ready) {
     if (halted_) throw Halted(halt_reason_);
+    check_stopped();
     run_due();
     if (ready()) return true;
     Waiter w;
@@ -256,6 +269,7 @@ bool Scheduler::wait_until(std::unique_lock<std::mutex>& lk, WaitQueue& q,
     } remove{*this, q, w};
     for (;;) {
         if (halted_) throw Halted(halt_reason_);
+        check_stopped();
         if (deadline && now() >= *deadline) return ready();
         block(lk, w, deadline);
         run_due();

@@ -103,7 +103,11 @@ class Socket final : public SegmentSink,
     void drop_silently(errc error);
     bool is_listener() const noexcept { return tcp_.is_listening(); }
     std::uint16_t local_port() const noexcept { return local_ ? local_->port : 0; }
-    bool holds_port() const noexcept;  // still occupies its local port (TIME-WAIT included)
+    bool holds_port() const noexcept;
+    // local() for callers that already hold the core lock.
+    const std::optional<Endpoint>& local_endpoint_unlocked() const noexcept {
+        return local_;
+    }  // still occupies its local port (TIME-WAIT included)
     TcpState raw_state() const noexcept { return tcp_.state(); }
     WaitQueue& waiters() noexcept { return waiters_; }
 

@@ -33,8 +33,9 @@ void append_json_string(std::string& out, std::string_view s);
 
 class Trace {
   public:
-    // Open FILE for writing (truncates). Throws UsageError naming the file.
-    void open(const std::string& path);
+    // Open FILE for writing (truncated, or appended to). Throws UsageError
+    // naming the file.
+    void open(const std::string& path, bool append = false);
     // Keep lines in memory too (tests read them back).
     void keep_in_memory(bool keep) { keep_ = keep; }
     // Called with each line (the CLI's -v echo uses it).

@@ -1,0 +1,3 @@
+"""ucollections (collections)."""
+
+from collections import OrderedDict, deque, namedtuple  # noqa: F401

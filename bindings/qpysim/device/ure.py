@@ -1,0 +1,3 @@
+"""ure (re)."""
+
+from re import DEBUG, compile, match, search, split, sub  # noqa: F401

@@ -1,0 +1,5 @@
+"""uio (io)."""
+from io import BytesIO as BytesIO, StringIO as StringIO
+from typing import Any
+
+def open(file: str, mode: str = ..., *args: Any, **kwargs: Any) -> Any: ...

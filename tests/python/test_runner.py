@@ -1,0 +1,153 @@
+"""`qpysim run` as a user runs it: reboots, the filesystem, the seed examples."""
+
+import http.server
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).with_name("qpysim")
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+
+
+def qpysim(*args, timeout=60):
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def http_server():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            # One write, so the example's single recv(256) gets headers and body.
+            body = b"<html>News from the PC</html>"
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+
+        def log_message(self, *args):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield srv.server_address[1]
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_the_quecpython_socket_example_runs_byte_for_byte_unchanged(http_server, tmp_path):
+    script = SCRIPTS / "seed000_socket_example.py"
+    source = script.read_text(encoding="utf-8")
+    assert "\t" in source  # the example mixes spaces and tabs...
+    with pytest.raises(TabError):  # ...which CPython refuses
+        compile(source, str(script), "exec")
+    scenario = tmp_path / "tongxinmao.yaml"
+    scenario.write_text(f"forward:\n  www.tongxinmao.com:80: 127.0.0.1:{http_server}\n")
+    r = qpysim("run", "--scenario", str(scenario), str(script))
+    assert r.returncode == 0, r.stderr
+    log = [line for line in r.stderr.splitlines() if not line.startswith("qpysim:")]
+    assert log[0] == "INFO:SOCKET:Network connection successful!"
+    assert log[1] == "INFO:SOCKET:send 98 bytes"
+    assert log[2].startswith("INFO:SOCKET:recv ") and log[2].endswith(" bytes:")
+    assert log[3] == "INFO:SOCKET:HTTP/1.1 200 OK"
+    assert "<html>News from the PC</html>" in r.stderr
+
+
+def write(tmp_path, source, name="main.py"):
+    p = tmp_path / name
+    p.write_text(textwrap.dedent(source))
+    return str(p)
+
+
+def test_power_restart_reboots_with_reason_2_and_keeps_the_filesystem(tmp_path):
+    script = write(tmp_path, """
+        from misc import Power
+        import uos, utime
+        boots = int(open("/usr/boots.txt").read()) if "boots.txt" in uos.listdir("/usr") else 0
+        print("boot", boots, "reason", Power.powerOnReason(), "ticks", utime.ticks_ms())
+        with open("/usr/boots.txt", "w") as f:
+            f.write(str(boots + 1))
+        if boots < 2:
+            utime.sleep(1)
+            Power.powerRestart()
+        print("done")
+        """)
+    r = qpysim("run", "--clock", "virtual", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "boot 0 reason 1 ticks 0",
+        "boot 1 reason 2 ticks 0",   # a fresh boot: ticks start over
+        "boot 2 reason 2 ticks 0",
+        "done",
+    ]
+
+
+def test_a_restart_loop_stops_at_the_limit_with_a_clear_message(tmp_path):
+    script = write(tmp_path, "from misc import Power\nprint('up')\nPower.powerRestart()\n")
+    r = qpysim("run", "--clock", "virtual", "--max-restarts", "3", script)
+    assert r.returncode == 1
+    assert r.stdout.count("up") == 4
+    assert "restarted the module 4 times; giving up (limit: --max-restarts 3)" in r.stderr
+
+
+def test_modules_are_fresh_after_a_restart(tmp_path):
+    script = write(tmp_path, """
+        import utime, uos
+        from misc import Power
+        print(hasattr(utime, "marker"))
+        utime.marker = 1
+        if "flag" not in uos.listdir("/usr"):
+            open("/usr/flag", "w").close()
+            Power.powerRestart()
+        """)
+    r = qpysim("run", "--clock", "virtual", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == ["False", "False"]
+
+
+def test_power_down_ends_the_run_with_0(tmp_path):
+    script = write(tmp_path, "from misc import Power\nprint('bye')\nPower.powerDown()\nprint('never')\n")
+    r = qpysim("run", "--clock", "virtual", script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "bye\n"
+
+
+def test_fs_option_maps_another_folder_to_usr(tmp_path):
+    data = tmp_path / "device"
+    data.mkdir()
+    (data / "config.json").write_text('{"k": 1}')
+    (data / "helper.py").write_text("VALUE = 'from /usr'\n")
+    script = write(tmp_path, """
+        import ujson, usr.helper
+        with open("/usr/config.json") as f:
+            print(ujson.load(f), usr.helper.VALUE)
+        """)
+    r = qpysim("run", "--clock", "virtual", "--fs", str(data), script)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "{'k': 1} from /usr\n"
+
+
+def test_trace_covers_a_run_and_its_reboots(tmp_path):
+    script = write(tmp_path, """
+        import uos, dataCall
+        from misc import Power
+        dataCall.deactivate(1)
+        if "again" not in uos.listdir("/usr"):
+            open("/usr/again", "w").close()
+            Power.powerRestart()
+        """)
+    trace = tmp_path / "t.jsonl"
+    r = qpysim("run", "--clock", "virtual", "--trace", str(trace), script)
+    assert r.returncode == 0, r.stderr
+    import json
+    events = [json.loads(line) for line in trace.read_text().splitlines()]
+    assert [e["ev"] for e in events].count("power_on") == 2
+    assert any(e["ev"] == "pdp" and e["state"] == "inactive" for e in events)
+
+
+def test_script_arguments_reach_usys_argv(tmp_path):
+    script = write(tmp_path, "import usys\nprint(usys.argv)\n")
+    r = qpysim("run", "--clock", "virtual", script, "--", "a", "b")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "['/usr/main.py', 'a', 'b']\n"

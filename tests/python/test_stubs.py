@@ -1,0 +1,47 @@
+"""Every device module has a .pyi stub that names everything the module offers."""
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import qpysim
+from qpysim._runtime import BUILTIN_MODULES
+
+STUBS = Path(qpysim.__file__).resolve().parent / "stubs"
+
+
+def stub_names(path: Path) -> set:
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+        elif isinstance(node, ast.ImportFrom):
+            names.update(a.asname or a.name for a in node.names)
+    return names
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN_MODULES))
+def test_the_stub_covers_the_module(name):
+    stub = STUBS / f"{name}.pyi"
+    assert stub.is_file(), f"no stub for {name}"
+    # Every dialect's optional names (IPPROTO_SEC...) belong in the stub too.
+    offered = set()
+    for dialect in ("quecpython", "micropython"):
+        obj = qpysim.Device(dialect=dialect).module(name)
+        offered |= {n for n in dir(obj) if not n.startswith("_")}
+    if isinstance(qpysim.Device().module(name), type):  # osTimer: the module is the class
+        offered = {name}
+    missing = offered - stub_names(stub)
+    assert not missing, f"{name}.pyi lacks {sorted(missing)}"
+
+
+def test_qpysim_stubs_prints_the_folder():
+    r = subprocess.run([sys.executable, "-m", "qpysim", "stubs"], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0
+    assert Path(r.stdout.strip()) == STUBS
