@@ -82,7 +82,14 @@ void bind_cellular(py::module_& m) {
           py::arg("connect"), py::call_guard<py::gil_scoped_release>());
     m.def("set_net_config", &Modem::set_net_config, py::arg("modem"), py::arg("mode"),
           py::arg("roaming"), py::call_guard<py::gil_scoped_release>());
-    m.def("rtc_now", &Modem::rtc_now, py::arg("modem"), "RTC now, in Unix seconds (UTC).");
+    m.def(
+        "rtc_now",
+        [](Modem& md) {
+            py::gil_scoped_release nogil;
+            md.note_poll();
+            return md.rtc_now();
+        },
+        py::arg("modem"), "RTC now, in Unix seconds (UTC).");
     m.def(
         "boot_info",
         [](Modem& md) {

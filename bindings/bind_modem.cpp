@@ -121,6 +121,15 @@ void bind_modem(py::module_& m) {
             "now", [](const Modem& md) { return to_seconds(md.sched().now()); },
             "Device time in seconds since power-on.")
         .def("now_ns", [](const Modem& md) { return md.sched().now().count(); })
+        .def(
+            "ticks_ns",
+            [](Modem& md) {
+                // A script reading the clock in a loop is polling (virtual time).
+                py::gil_scoped_release nogil;
+                md.note_poll();
+                return md.sched().now().count();
+            },
+            "Device time in ns, as utime's ticks read it.")
         .def("exposed_port", &Modem::exposed_port, py::arg("device_port"),
              py::call_guard<py::gil_scoped_release>(),
              "PC port at which a device TCP server on device_port is reachable (0: none).")

@@ -101,6 +101,25 @@ void bind_sync(py::module_& m) {
         "Make that device thread's current or next wait raise DeviceHalt.");
 
     m.def(
+        "open_host_listener",
+        [](const std::shared_ptr<Modem>& md, const std::string& host, int port) {
+            auto s = guarded(*md, [&] {
+                py::gil_scoped_release nogil;
+                return md->open_host_listener(host, port);
+            });
+            return SocketHandle{md, std::move(s)};
+        },
+        py::arg("modem"), py::arg("host"), py::arg("port"),
+        "A listening socket on a virtual host (a Python peer), outside the module's table.");
+    m.def(
+        "host_address",
+        [](Modem& md, const std::string& host) -> py::object {
+            const auto ip = md.host_address(host);
+            if (!ip) return py::none();
+            return py::str(ip->to_string());
+        },
+        py::arg("modem"), py::arg("host"));
+    m.def(
         "poll",
         [](Modem& md, const py::list& entries, const py::object& timeout) {
             std::vector<std::pair<std::shared_ptr<Socket>, int>> socks;

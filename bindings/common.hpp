@@ -24,10 +24,15 @@ namespace py = pybind11;
 // Run f; a core Error becomes the dialect's OSError. f releases the GIL itself
 // around the blocking part, so the exception is converted with the GIL held.
 template <class F>
-decltype(auto) guarded(const Modem& modem, F&& f) {
+decltype(auto) guarded(Modem& modem, F&& f) {
     try {
         return std::forward<F>(f)();
     } catch (const Error& e) {
+        if (e.code_value() == errc::would_block) {
+            // A non-blocking call that found nothing: a poll, for virtual time.
+            py::gil_scoped_release nogil;
+            modem.note_poll();
+        }
         raise_os_error(modem.errnos(), e.code_value());
     }
 }

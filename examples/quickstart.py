@@ -1,33 +1,42 @@
-# A TCP server and a client on the emulated module, talking through the PC.
-#
-# qpysim exposes a device TCP server on 127.0.0.1 (at the device's own port
-# when the PC has it free), so the device's client reaches it the way any PC
-# program would: out through the host gateway and back in. Nothing leaves the
-# machine. Runs unchanged on a module, where 127.0.0.1 is the module itself.
+# 导入usocket模块
 import usocket
+import log
+import utime
+import checkNet
 
-PORT = 47601
 
-srv = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM, usocket.IPPROTO_TCP_SER)
-srv.setsockopt(usocket.SOL_SOCKET, usocket.SO_REUSEADDR, 1)
-srv.bind(('', PORT))
-srv.listen(1)
-print('server listening, state', srv.getsocketsta())
+'''
+下面两个全局变量是必须有的，用户可以根据自己的实际项目修改下面两个全局变量的值
+'''
+PROJECT_NAME = "QuecPython_Socket_example"
+PROJECT_VERSION = "1.0.0"
 
-cli = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
-cli.connect(('127.0.0.1', PORT))
-print('client connected, state', cli.getsocketsta())
+checknet = checkNet.CheckNetwork(PROJECT_NAME, PROJECT_VERSION)
 
-conn, ip, port = srv.accept()
-print('server accepted', ip)
+# 设置日志输出级别
+log.basicConfig(level=log.INFO)
+socket_log = log.getLogger("SOCKET")
 
-cli.send('hello from the client')
-print('server got', conn.recv(64))
-conn.send(b'hello from the server')
-print('client got', cli.recv(64))
+if __name__ == '__main__':
+    stagecode, subcode = checknet.wait_network_connected(30)
+    if stagecode == 3 and subcode == 1:
+        socket_log.info('Network connection successful!')
 
-cli.close()
-print('server sees end of stream', conn.recv(64), 'state', conn.getsocketsta())
-conn.close()
-srv.close()
-print('closed, state', srv.getsocketsta())
+    	# 创建一个socket实例
+    	sock = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
+    	# 解析域名
+    	sockaddr=usocket.getaddrinfo('www.tongxinmao.com', 80)[0][-1]
+    	# 建立连接
+    	sock.connect(sockaddr)
+    	# 向服务端发送消息
+    	ret=sock.send('GET /News HTTP/1.1\r\nHost: www.tongxinmao.com\r\nAccept-Encoding: deflate\r\nConnection: keep-alive\r\n\r\n')
+    	socket_log.info('send %d bytes' % ret)
+    	#接收服务端消息
+    	data=sock.recv(256)
+    	socket_log.info('recv %s bytes:' % len(data))
+    	socket_log.info(data.decode())
+
+    	# 关闭连接
+    	sock.close()
+    else:
+        socket_log.info('Network connection failed! stagecode = {}, subcode = {}'.format(stagecode, subcode))

@@ -48,6 +48,6 @@ fi
 .venv/bin/python -m pip install -q --no-build-isolation -e ".[test]"
 
 if [ "${1:-}" != "--no-run" ]; then
-  echo "qpysim: running examples/quickstart.py on an emulated EC600U"
-  .venv/bin/qpysim run examples/quickstart.py --timeout 600
+  echo "qpysim: running QuecPython's socket example offline (examples/quickstart.py)"
+  .venv/bin/qpysim run --scenario scenarios/quickstart.yaml examples/quickstart.py --timeout 600
 fi

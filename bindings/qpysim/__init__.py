@@ -11,7 +11,7 @@ from . import _core, _oserror
 from ._core import DeviceHalt, Modem, dialects, modules
 
 _core._set_oserror_class(_oserror.OSError)
-from ._runtime import Device, RunResult, micropython_source
+from ._runtime import Device, PeerConnection, RunResult, micropython_source
 
 __version__ = "0.1.0"
 
@@ -19,6 +19,7 @@ __all__ = [
     "Device",
     "DeviceHalt",
     "Modem",
+    "PeerConnection",
     "RunResult",
     "dialects",
     "micropython_source",

@@ -445,6 +445,30 @@ class Device:
             return [t for t in self._threads.values()
                     if (include_daemons or not t.daemon) and t.thread and t.thread.is_alive()]
 
+        # ------------------------------------------------------------------ virtual peers
+
+    def serve(self, host: str, port: int, handler: Callable[["PeerConnection"], Any]) -> str:
+        """Serve TCP host:port on the virtual network with a Python handler.
+
+        Each connection the device opens runs handler(conn) in its own thread, in
+        device time: conn.recv()/send()/close() block as a socket would, so a peer
+        that sleeps or waits makes virtual time pass. `host` is a name (it gets an
+        address and resolves for the device) or an IP literal. Returns the address.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        listener = _core.open_host_listener(self.modem, host, port)
+
+        def accept_loop():
+            while True:
+                core, ip, peer_port = listener.accept()
+                conn = PeerConnection(core, (ip, peer_port))
+                self.start_thread(_run_peer, (handler, conn), name=f"peer {host}:{port}",
+                                  daemon=True)
+
+        self.start_thread(accept_loop, name=f"listen {host}:{port}", daemon=True)
+        return _core.host_address(self.modem, host)
+
     # ------------------------------------------------------------------ callbacks
 
     def set_callback(self, kind: str, fn: Optional[Callable]) -> None:
@@ -633,6 +657,49 @@ class Device:
             yield
         finally:
             self.modem.detach_thread()
+
+
+class PeerConnection:
+    """One connection to a Python peer (see Device.serve): a socket's blocking API,
+    waiting in device time."""
+
+    def __init__(self, core, peer):
+        self._s = core
+        self.peer = peer  # (ip, port) of the device's socket
+
+    def recv(self, n: int = 65536) -> bytes:
+        """Up to n bytes; b'' once the device closed its side."""
+        return self._s.recv(n)
+
+    def recv_exactly(self, n: int) -> bytes:
+        """Exactly n bytes (fewer only at end of stream)."""
+        return self._s.read(n)
+
+    def readline(self) -> bytes:
+        return self._s.readline()
+
+    def send(self, data) -> int:
+        return self._s.send(data)
+
+    def sendall(self, data) -> None:
+        self._s.send_all(data, True)
+
+    def settimeout(self, seconds: Optional[float]) -> None:
+        self._s.settimeout(seconds)
+
+    def state(self) -> int:
+        """lwIP state number of the peer's end."""
+        return self._s.state()
+
+    def close(self) -> None:
+        self._s.close()
+
+
+def _run_peer(handler: Callable, conn: PeerConnection) -> None:
+    try:
+        handler(conn)
+    finally:
+        conn.close()
 
 
 def print_exception(e: BaseException, file=None) -> None:

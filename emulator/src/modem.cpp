@@ -82,6 +82,14 @@ Modem::Modem(ModemConfig config)
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     }
+    for (const auto& h : config_.hosts) {
+        VirtualHost& vh = add_host(h.name, h.address);
+        for (const auto& [port, spec] : h.tcp)
+            vh.tcp[port] = spec;
+        for (const auto& [port, kind] : h.udp) {
+            vh.udp[port] = std::make_shared<UdpService>(*this, kind, Endpoint{vh.ip, port});
+        }
+    }
     for (const auto& [from, to] : config_.forwards)
         add_forward(from, to);
 
@@ -293,6 +301,11 @@ std::vector<AddrInfo> Modem::getaddrinfo(const std::string& host, int port) {
     trace_event(
         TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
     return {AddrInfo{ips.front().is_v6(), ips.front().to_string(), port}};
+}
+
+void Modem::note_poll() {
+    auto lk = lock();
+    sched_.note_poll(lk);
 }
 
 void Modem::sleep(Duration d) {
@@ -606,7 +619,7 @@ std::vector<int> Modem::poll(const std::vector<std::pair<std::shared_ptr<Socket>
     std::optional<DeviceTime> deadline;
     if (timeout) deadline = sched_.now() + *timeout;
     if (timeout && timeout->count() == 0) {
-        ready();
+        if (!ready()) sched_.note_poll(lk);
         return events;
     }
     sched_.wait_until(lk, pollers_, deadline, ready);
@@ -687,13 +700,29 @@ std::uint16_t Modem::ephemeral_port(SockType type) {
 std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>& from,
                                                    const Endpoint& local, const Endpoint& remote) {
     auto conn =
-        std::make_shared<Connection>(sched_, next_connection_id(), LinkShape{}, LinkShape{});
+        std::make_shared<Connection>(sched_, next_connection_id(), config_.link, config_.link);
     conn->set_endpoint(Side::a, local);
     conn->set_endpoint(Side::b, remote);
     conn->attach(Side::a, from);
     if (is_device_address(remote.ip)) {
         // Device to device: the module's own listener, or RST from the link.
         if (auto l = find_listener(remote)) conn->attach(Side::b, l);
+        return conn;
+    }
+    if (VirtualHost* host = find_host(remote.ip)) {
+        // A virtual host: a Python peer listening, a built-in service, or a
+        // closed port (the link answers with RST).
+        if (auto l = find_listener(remote)) {
+            conn->attach(Side::b, l);
+        } else if (const auto it = host->tcp.find(remote.port); it != host->tcp.end()) {
+            auto end = make_service_end(*this, it->second, conn, Side::b);
+            peers_[end.get()] = end;
+            conn->attach(Side::b, end);
+            trace_event(TraceEvent(sched_.now(), "service")
+                            .num("conn", static_cast<std::int64_t>(conn->id()))
+                            .str("at", remote.to_string())
+                            .str("kind", to_string(it->second.kind)));
+        }
         return conn;
     }
     if (gateway_) {
@@ -713,9 +742,13 @@ std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>
 }
 
 std::shared_ptr<Socket> Modem::find_listener(const Endpoint& at) const {
-    for (const auto& w : listeners_) {
+    const bool device = is_device_address(at.ip);
+    for (const auto& w : device ? listeners_ : host_listeners_) {
         auto s = w.lock();
-        if (s && !s->closed() && s->is_listener() && s->local_port() == at.port) return s;
+        if (!s || s->closed() || !s->is_listener() || s->local_port() != at.port) continue;
+        const auto& l = s->local_endpoint_unlocked();
+        // Device listeners are bound to the data call's address (or any).
+        if (device || (l && l->ip == at.ip)) return s;
     }
     return nullptr;
 }
@@ -729,6 +762,7 @@ std::shared_ptr<Socket> Modem::find_udp(std::uint16_t port) const {
 }
 
 void Modem::listening(const std::shared_ptr<Socket>& s) {
+    if (s->host_side()) return;  // a virtual host's listener: Modem::open_host_listener has it
     listeners_.erase(std::remove_if(listeners_.begin(), listeners_.end(),
                                     [](const auto& w) { return w.expired(); }),
                      listeners_.end());
@@ -757,6 +791,7 @@ void Modem::not_listening(const Socket* s) {
 }
 
 void Modem::udp_bound(const std::shared_ptr<Socket>& s) {
+    if (s->host_side()) return;
     for (const auto& w : bound_udp_) {
         if (w.lock() == s) return;
     }
@@ -781,19 +816,108 @@ void Modem::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& l
                     .num("sock", static_cast<std::int64_t>(from->id()))
                     .str("to", to.to_string())
                     .num("bytes", static_cast<std::int64_t>(data.size())));
+    route_datagram(local, to, std::move(data), from);
+}
+
+void Modem::send_datagram_from(const Endpoint& from, const Endpoint& to, std::string data,
+                               std::uint64_t /*sock_id*/) {
+    route_datagram(from, to, std::move(data), nullptr);
+}
+
+void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
+                           const std::shared_ptr<Socket>& device_sender) {
+    std::shared_ptr<DatagramSink> sink;
     if (is_device_address(to.ip)) {
-        auto target = find_udp(to.port);
-        if (!target) return;  // nobody bound: the datagram is lost, as on the air
-        sched_.call_at(sched_.now(), [w = std::weak_ptr<Socket>(target), data = std::move(data),
-                                      local]() mutable {
-            if (auto t = w.lock()) t->on_datagram(std::move(data), local);
-        });
+        sink = find_udp(to.port);
+    } else if (VirtualHost* host = find_host(to.ip)) {
+        if (const auto it = host->udp.find(to.port); it != host->udp.end()) sink = it->second;
+    } else if (gateway_ && device_sender) {
+        const auto f = forward_to_.find(to.to_string());
+        gateway_->send_datagram(device_sender, from.port, f == forward_to_.end() ? to : f->second,
+                                data);
         return;
     }
-    if (gateway_) {
-        const auto f = forward_to_.find(to.to_string());
-        gateway_->send_datagram(from, local.port, f == forward_to_.end() ? to : f->second, data);
+    if (!sink) return;  // nobody there: the datagram is lost, as on the air
+    sched_.call_at(sched_.now() + config_.link.latency,
+                   [w = std::weak_ptr<DatagramSink>(sink), data = std::move(data), from]() mutable {
+                       if (auto t = w.lock()) t->on_datagram(std::move(data), from);
+                   });
+}
+
+void Modem::forget_peer(const PeerEnd* end) {
+    peers_.erase(end);
+}
+
+Modem::VirtualHost& Modem::add_host(const std::string& name,
+                                    const std::optional<std::string>& address) {
+    IpAddress ip;
+    if (address) {
+        const auto parsed = parse_ip(*address);
+        if (!parsed) {
+            throw UsageError("host '" + name + "': '" + *address + "' is not an IP address");
+        }
+        ip = *parsed;
+    } else if (const auto literal = parse_ip(name)) {
+        ip = *literal;
+    } else {
+        // TEST-NET-3 (RFC 5737), in order of declaration.
+        unsigned next = 10;
+        do {
+            ip = IpAddress(boost::asio::ip::make_address_v4((203u << 24) | (113u << 8) | next++));
+        } while (hosts_.count(ip) && next < 255);
     }
+    VirtualHost& vh = hosts_[ip];
+    vh.ip = ip;
+    if (!name.empty() && !parse_ip(name)) {
+        vh.name = name;
+        resolver_.add(name, ip);
+    }
+    return vh;
+}
+
+Modem::VirtualHost* Modem::find_host(const IpAddress& ip) {
+    const auto it = hosts_.find(ip);
+    return it == hosts_.end() ? nullptr : &it->second;
+}
+
+std::optional<IpAddress> Modem::host_address(const std::string& host) {
+    auto lk = lock();
+    if (const auto ip = parse_ip(host)) return find_host(*ip) ? ip : std::nullopt;
+    for (const auto& [ip, h] : hosts_) {
+        if (Resolver::normalize(h.name) == Resolver::normalize(host)) return ip;
+    }
+    return std::nullopt;
+}
+
+std::shared_ptr<Socket> Modem::open_host_listener(const std::string& host, int port) {
+    if (port < 1 || port > 65535) throw UsageError("port must be 1..65535");
+    std::shared_ptr<Socket> s;
+    IpAddress ip;
+    {
+        auto lk = lock();
+        const auto literal = parse_ip(host);
+        VirtualHost* vh = literal ? find_host(*literal) : nullptr;
+        for (auto& [addr, h] : hosts_) {
+            if (!vh && !h.name.empty() &&
+                Resolver::normalize(h.name) == Resolver::normalize(host)) {
+                vh = &h;
+            }
+        }
+        if (!vh) vh = &add_host(literal ? "" : host, literal ? std::optional(host) : std::nullopt);
+        ip = vh->ip;
+        const auto p = static_cast<std::uint16_t>(port);
+        if (vh->tcp.count(p) || find_listener(Endpoint{ip, p})) {
+            throw Error(errc::addr_in_use,
+                        "port " + std::to_string(port) + " of " + host + " is already served");
+        }
+        s = std::make_shared<Socket>(*this, SockType::stream, ip.is_v6(), 6, -1);
+        s->set_host_side();
+    }
+    s->bind(ip.to_string(), port);
+    s->listen(128);
+    auto lk = lock();
+    host_listeners_.push_back(s);
+    return s;
 }
 
 void Modem::socket_closed(const Socket* s) {

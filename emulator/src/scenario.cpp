@@ -1,6 +1,7 @@
 #include "qpysim/scenario.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -162,7 +163,201 @@ void parse_forward(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
+Duration duration(const Reader& r, const YAML::Node& n, const std::string& what) {
+    const std::string text = r.scalar(n, what);
+    const auto d = parse_duration(text);
+    if (!d) {
+        r.fail(n.Mark(),
+               what + " must be a duration like 250ms, 1.5s, 5m or a number of seconds, got '" +
+                   text + "'");
+    }
+    return *d;
+}
+
+HttpRoute parse_route(const Reader& r, const YAML::Node& n, const std::string& base_dir) {
+    r.expect_map(n, "an http route");
+    r.check_keys(n, {"method", "path", "status", "headers", "body", "body_file", "delay", "close"},
+                 "an http route");
+    HttpRoute route;
+    if (const auto v = n["method"]) route.method = r.scalar(v, "method");
+    if (const auto v = n["path"]) route.path = r.scalar(v, "path");
+    if (const auto v = n["status"]) {
+        const auto st = r.unsigned_int(v, "status");
+        if (st < 100 || st > 599) r.fail(v.Mark(), "status must be 100..599");
+        route.status = static_cast<int>(st);
+    }
+    if (const auto v = n["headers"]) {
+        r.expect_map(v, "headers");
+        for (const auto& kv : v) {
+            route.headers.emplace_back(r.scalar(kv.first, "a header name"),
+                                       r.scalar(kv.second, "a header value"));
+        }
+    }
+    if (n["body"] && n["body_file"])
+        r.fail(n["body_file"].Mark(), "give body or body_file, not both");
+    if (const auto v = n["body"]) route.body = r.scalar(v, "body");
+    if (const auto v = n["body_file"]) {
+        const std::string rel = r.scalar(v, "body_file");
+        const std::filesystem::path path = std::filesystem::path(base_dir) / rel;
+        std::ifstream f(path, std::ios::binary);
+        if (!f) r.fail(v.Mark(), "body_file: cannot read '" + path.string() + "'");
+        std::stringstream text;
+        text << f.rdbuf();
+        route.body = text.str();
+    }
+    if (const auto v = n["delay"]) route.delay = duration(r, v, "delay");
+    if (const auto v = n["close"]) route.close = v.as<bool>(false);
+    return route;
+}
+
+ScriptStep parse_step(const Reader& r, const YAML::Node& n) {
+    ScriptStep step;
+    if (n.IsScalar()) {
+        const std::string word = n.Scalar();
+        if (word == "close") {
+            step.kind = ScriptStep::Kind::close;
+        } else if (word == "reset") {
+            step.kind = ScriptStep::Kind::reset;
+        } else {
+            r.fail(n.Mark(),
+                   "a script step is close, reset, or one of expect/send/delay: TEXT; got '" +
+                       word + "'");
+        }
+        return step;
+    }
+    r.expect_map(n, "a script step");
+    if (n.size() != 1) r.fail(n.Mark(), "a script step has exactly one of expect, send, delay");
+    r.check_keys(n, {"expect", "send", "delay"}, "a script step");
+    if (const auto v = n["expect"]) {
+        step.kind = ScriptStep::Kind::expect;
+        step.text = r.scalar(v, "expect");
+    } else if (const auto sv = n["send"]) {
+        step.kind = ScriptStep::Kind::send;
+        step.text = r.scalar(sv, "send");
+    } else {
+        step.kind = ScriptStep::Kind::delay;
+        step.delay = duration(r, n["delay"], "delay");
+    }
+    return step;
+}
+
+ServiceSpec parse_service(const Reader& r, const YAML::Node& n, bool udp,
+                          const std::string& base_dir) {
+    ServiceSpec spec;
+    if (n.IsScalar()) {
+        const std::string word = n.Scalar();
+        if (word == "echo") {
+            spec.kind = ServiceSpec::Kind::echo;
+        } else if (word == "discard") {
+            spec.kind = ServiceSpec::Kind::discard;
+        } else {
+            r.fail(n.Mark(), std::string("a service is echo, discard") +
+                                 (udp ? "" : ", http: or script:") + ", got '" + word + "'");
+        }
+        return spec;
+    }
+    if (udp) r.fail(n.Mark(), "a UDP service is echo or discard");
+    r.expect_map(n, "a service");
+    r.check_keys(n, {"http", "script"}, "a service");
+    if (n.size() != 1) r.fail(n.Mark(), "a service is one of http, script");
+    if (const auto v = n["http"]) {
+        spec.kind = ServiceSpec::Kind::http;
+        if (!v.IsSequence()) r.fail(v.Mark(), "http must be a list of routes");
+        for (const auto& route : v)
+            spec.routes.push_back(parse_route(r, route, base_dir));
+    } else {
+        const auto sv = n["script"];
+        spec.kind = ServiceSpec::Kind::script;
+        if (!sv.IsSequence()) r.fail(sv.Mark(), "script must be a list of steps");
+        for (const auto& step : sv)
+            spec.steps.push_back(parse_step(r, step));
+    }
+    return spec;
+}
+
+void parse_hosts(const Reader& r, const YAML::Node& node, Scenario& s,
+                 const std::string& base_dir) {
+    r.expect_map(node, "hosts");
+    for (const auto& kv : node) {
+        HostConfig h;
+        const std::string name = r.scalar(kv.first, "a host name or address");
+        if (name.empty()) r.fail(kv.first.Mark(), "hosts: a name must not be empty");
+        h.name = name;
+        r.expect_map(kv.second, "host '" + name + "'");
+        for (const auto& entry : kv.second) {
+            const std::string key = r.scalar(entry.first, "a port");
+            if (key == "address") {
+                const std::string a = r.scalar(entry.second, "address");
+                if (!parse_ip(a))
+                    r.fail(entry.second.Mark(), "address must be an IP address, got '" + a + "'");
+                h.address = a;
+                continue;
+            }
+            std::string port_text = key;
+            bool udp = false;
+            for (const char* suffix : {"/udp", "/tcp"}) {
+                if (port_text.size() > 4 &&
+                    port_text.compare(port_text.size() - 4, 4, suffix) == 0) {
+                    udp = std::string(suffix) == "/udp";
+                    port_text.resize(port_text.size() - 4);
+                }
+            }
+            if (port_text.empty() || port_text.size() > 5 ||
+                !std::all_of(port_text.begin(), port_text.end(),
+                             [](char c) { return c >= '0' && c <= '9'; }) ||
+                std::stoi(port_text) < 1 || std::stoi(port_text) > 65535) {
+                r.fail(entry.first.Mark(),
+                       "host '" + name +
+                           "': expected address, or a port (1..65535, optionally "
+                           "/udp or /tcp), got '" +
+                           key + "'");
+            }
+            const auto port = static_cast<std::uint16_t>(std::stoi(port_text));
+            const ServiceSpec spec = parse_service(r, entry.second, udp, base_dir);
+            if (udp) {
+                h.udp[port] = spec.kind;
+            } else {
+                h.tcp[port] = spec;
+            }
+        }
+        s.hosts.push_back(std::move(h));
+    }
+}
+
+void parse_link(const Reader& r, const YAML::Node& node, Scenario& s) {
+    r.expect_map(node, "link");
+    r.check_keys(node, {"latency"}, "link");
+    if (const auto v = node["latency"]) s.latency = duration(r, v, "latency");
+}
+
 }  // namespace
+
+std::optional<Duration> parse_duration(const std::string& text) {
+    if (text.empty()) return std::nullopt;
+    std::size_t used = 0;
+    double value = 0;
+    try {
+        value = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (value < 0 || text[0] == '-' || text[0] == '+') return std::nullopt;
+    const std::string unit = text.substr(used);
+    double seconds = value;
+    if (unit == "ms") {
+        seconds = value / 1000;
+    } else if (unit == "us") {
+        seconds = value / 1e6;
+    } else if (unit == "m" || unit == "min") {
+        seconds = value * 60;
+    } else if (unit == "h") {
+        seconds = value * 3600;
+    } else if (!unit.empty() && unit != "s") {
+        return std::nullopt;
+    }
+    if (seconds > 1e9) return std::nullopt;
+    return from_seconds(seconds);
+}
 
 Scenario parse_scenario(const std::string& text, const std::string& source) {
     const Reader r(source);
@@ -176,10 +371,10 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     s.source = source;
     if (!root || root.IsNull()) throw ScenarioError(source + ": the scenario is empty");
     r.expect_map(root, "a scenario");
-    r.check_keys(
-        root,
-        {"version", "name", "description", "module", "dialect", "clock", "seed", "dns", "forward"},
-        "the scenario");
+    r.check_keys(root,
+                 {"version", "name", "description", "module", "dialect", "clock", "seed", "dns",
+                  "forward", "hosts", "link"},
+                 "the scenario");
     if (const auto n = root["version"]) {
         const auto v = r.unsigned_int(n, "version");
         if (v != 1) r.fail(n.Mark(), "version must be 1 (the only schema version so far)");
@@ -201,6 +396,9 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["seed"]) s.seed = r.unsigned_int(n, "seed");
     if (const auto n = root["dns"]) parse_dns(r, n, s);
     if (const auto n = root["forward"]) parse_forward(r, n, s);
+    const std::string base_dir = std::filesystem::path(source).parent_path().string();
+    if (const auto n = root["hosts"]) parse_hosts(r, n, s, base_dir.empty() ? "." : base_dir);
+    if (const auto n = root["link"]) parse_link(r, n, s);
     return s;
 }
 
@@ -217,10 +415,18 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
     if (s.dialect) config.dialect = *s.dialect;
     if (s.clock) config.clock = *s.clock == "virtual" ? ClockMode::virtual_time : ClockMode::real;
     if (s.seed) config.seed = *s.seed;
-    for (const auto& [name, addrs] : s.dns)
+    for (const auto& [name, addrs] : s.dns) {
         config.dns[name] = addrs;
-    for (const auto& [from, to] : s.forward)
+    }
+    for (const auto& [from, to] : s.forward) {
         config.forwards[from] = to;
+    }
+    for (const auto& h : s.hosts) {
+        config.hosts.push_back(h);
+    }
+    if (s.latency) config.link.latency = *s.latency;
+    // Every peer in-process: virtual time unless the scenario says otherwise.
+    if (!s.clock && !s.hosts.empty() && s.forward.empty()) config.clock = ClockMode::virtual_time;
 }
 
 std::string describe(const Scenario& s) {
@@ -243,6 +449,21 @@ std::string describe(const Scenario& s) {
             o << "\n";
         }
     }
+    for (const auto& h : s.hosts) {
+        o << "  host:    " << h.name << (h.address ? " (" + *h.address + ")" : std::string())
+          << "\n";
+        for (const auto& [port, spec] : h.tcp) {
+            o << "    " << port << "/tcp " << to_string(spec.kind);
+            if (spec.kind == ServiceSpec::Kind::http)
+                o << ", " << spec.routes.size() << " route(s)";
+            if (spec.kind == ServiceSpec::Kind::script)
+                o << ", " << spec.steps.size() << " step(s)";
+            o << "\n";
+        }
+        for (const auto& [port, kind] : h.udp)
+            o << "    " << port << "/udp " << to_string(kind) << "\n";
+    }
+    if (s.latency) o << "  link:    " << to_millis(*s.latency) << " ms one way\n";
     if (!s.forward.empty()) {
         o << "  forward: " << s.forward.size() << " destination"
           << (s.forward.size() == 1 ? "" : "s") << " (through the PC)\n";

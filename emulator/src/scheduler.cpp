@@ -203,6 +203,7 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
         });
     }
     me->state = Participant::State::blocked;
+    me->polls = 0;
     if (running_ == me) running_ = nullptr;
     if (!running_) dispatch();
     try {
@@ -289,6 +290,13 @@ void Scheduler::yield(std::unique_lock<std::mutex>& lk) {
     if (running_ == me) running_ = nullptr;
     dispatch();
     wait_for_baton(lk, me);
+}
+
+void Scheduler::note_poll(std::unique_lock<std::mutex>& lk) {
+    Participant* me = current();
+    if (mode_ != ClockMode::virtual_time || !me) return;
+    if (++me->polls <= kFreePolls) return;
+    sleep_until(lk, now() + kPollCost);
 }
 
 void Scheduler::make_ready(Participant* p) {

@@ -128,7 +128,7 @@ void Socket::bind(const std::string& host, int port) {
         // QuecPython binds "" to the data call's address.
         if (auto ip = modem_.device_ip(v6_)) at.ip = *ip;
     }
-    if (port != 0 && !reuseaddr_ && modem_.port_in_use(type_, at.port, this)) {
+    if (port != 0 && !reuseaddr_ && !host_side_ && modem_.port_in_use(type_, at.port, this)) {
         if (modem_.dialect().bind_reports_errors) fail(errc::addr_in_use);
         bind_failed_ = true;  // the 2025 firmware ignores lwip_bind()'s result
         return;
@@ -153,7 +153,9 @@ void Socket::listen(int backlog) {
     if (bind_failed_) fail(errc::addr_in_use);
     ensure_local(true);
     // Two listeners on one port: lwIP refuses the second (ERR_USE).
-    if (!reuseaddr_ && modem_.port_in_use(type_, local_->port, this)) fail(errc::addr_in_use);
+    if (!reuseaddr_ && !host_side_ && modem_.port_in_use(type_, local_->port, this)) {
+        fail(errc::addr_in_use);
+    }
     backlog_ = std::max(1, backlog);  // lwIP treats a backlog of 0 as 1
     apply(tcp_.step(TcpEvent::PassiveOpen, sched_.now()));
     try {
@@ -181,7 +183,8 @@ Socket::Accepted Socket::accept() {
     accept_q_.pop_front();
     child->listener_.reset();
     try {
-        child->fd_ = modem_.allocate_fd(child);
+        if (!host_side_)
+            child->fd_ = modem_.allocate_fd(child);  // a peer's socket is not the module's
     } catch (const Error&) {
         // lwIP: no socket for the new connection, so it is aborted.
         child->apply(child->tcp_.step(TcpEvent::Abort, sched_.now()));
@@ -211,6 +214,7 @@ void Socket::accept_syn(const std::shared_ptr<Connection>& via, const Segment& s
     child->conn_ = via;
     child->side_ = Side::b;
     child->listener_ = weak_from_this();
+    child->host_side_ = host_side_;
     child->peer_edge_ = syn.window;
     via->attach(Side::b, child);
     half_open_.push_back(child);
@@ -344,6 +348,17 @@ std::size_t Socket::queue_bytes(Lock& lk, std::string_view data, bool& partial) 
     if (data.empty()) return 0;
 
     std::size_t queued = 0;
+    struct TraceSent {
+        Socket& s;
+        const std::size_t& n;
+        ~TraceSent() {
+            if (n > 0 && s.modem_.tracing()) {
+                s.modem_.trace_event(TraceEvent(s.sched_.now(), "send")
+                                         .num("sock", static_cast<std::int64_t>(s.id_))
+                                         .num("bytes", static_cast<std::int64_t>(n)));
+            }
+        }
+    } trace_sent{*this, queued};
     errc on_expiry = errc::timed_out;
     const auto deadline = nonblocking() ? std::nullopt : io_deadline(on_expiry);
     while (queued < data.size()) {
@@ -449,6 +464,11 @@ void Socket::pump() {
 Bytes Socket::take_rx(std::size_t n) {
     Bytes out = rx_.take(n);
     consumed_total_ += out.size();
+    if (modem_.tracing()) {
+        modem_.trace_event(TraceEvent(sched_.now(), "recv")
+                               .num("sock", static_cast<std::int64_t>(id_))
+                               .num("bytes", static_cast<std::int64_t>(out.size())));
+    }
     send_window_update(false);
     return out;
 }
@@ -520,6 +540,12 @@ Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
     dgrams_.pop_front();
     dgram_bytes_ -= d.data.size();
     from = d.from;
+    if (modem_.tracing()) {
+        modem_.trace_event(TraceEvent(sched_.now(), "udp_recv")
+                               .num("sock", static_cast<std::int64_t>(id_))
+                               .str("from", d.from.to_string())
+                               .num("bytes", static_cast<std::int64_t>(d.data.size())));
+    }
     // The rest of a datagram that does not fit is lost, as in lwIP.
     return Bytes(std::string_view(d.data).substr(0, max));
 }

@@ -42,11 +42,11 @@ def sleep_us(us):
 
 
 def ticks_ms():
-    return (_modem.now_ns() // 1_000_000) & _TICKS_MAX
+    return (_modem.ticks_ns() // 1_000_000) & _TICKS_MAX
 
 
 def ticks_us():
-    return (_modem.now_ns() // 1_000) & _TICKS_MAX
+    return (_modem.ticks_ns() // 1_000) & _TICKS_MAX
 
 
 def ticks_cpu():

@@ -23,6 +23,7 @@
 #include "qpysim/profile.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scheduler.hpp"
+#include "qpysim/services.hpp"
 #include "qpysim/socket.hpp"
 #include "qpysim/trace.hpp"
 
@@ -56,6 +57,10 @@ struct ModemConfig {
     // Device-visible destination -> PC destination ("host:port" both): the
     // gateway connects to the PC side when the device connects to the other.
     std::map<std::string, std::string> forwards;
+    // Virtual hosts and their services (in-process peers).
+    std::vector<HostConfig> hosts;
+    // Every connection's link, each direction.
+    LinkShape link;
 };
 
 // Something a device callback should hear about (dataCall.setCallback...).
@@ -85,6 +90,8 @@ class Modem {
     std::vector<AddrInfo> getaddrinfo(const std::string& host, int port);
     // Device-time sleep for the calling device thread.
     void sleep(Duration d);
+    // The calling device thread polled without blocking (see Scheduler::note_poll).
+    void note_poll();
 
     // ---- cellular (take the lock) ----
     // dataCall.activate(): true on success (needs SIM, registration, full
@@ -114,6 +121,13 @@ class Modem {
     Participant* spawn_thread(const std::string& name, bool daemon);
     void enter_thread(Participant* p);
     void stop_thread(std::thread::id id);
+
+    // ---- virtual hosts (for Python peers) ----
+    // A listening socket on a virtual host (created if `host` is a new name),
+    // outside the module's socket table. Throws Error(addr_in_use).
+    std::shared_ptr<Socket> open_host_listener(const std::string& host, int port);
+    // The address a virtual host answers on, or nullopt.
+    std::optional<IpAddress> host_address(const std::string& host);
 
     // ---- select.poll over device sockets ----
     // Wait until one of the sockets has an event in its mask (or POLLERR,
@@ -171,12 +185,18 @@ class Modem {
     void send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& local,
                        const Endpoint& to, std::string data);
     void socket_closed(const Socket* s);
+    // A datagram from a virtual service (no device socket), routed like any.
+    void send_datagram_from(const Endpoint& from, const Endpoint& to, std::string data,
+                            std::uint64_t sock_id);
+    void forget_peer(const PeerEnd* end);
+    const LinkShape& link() const noexcept { return config_.link; }
     std::uint64_t next_connection_id() noexcept { return next_conn_id_++; }
     std::uint64_t next_socket_id() noexcept { return next_socket_id_++; }
     // select.poll waits here: every socket event notifies it.
     WaitQueue& pollers() noexcept { return pollers_; }
     // Socket state changes and other events, for the trace.
     void trace_event(TraceEvent ev) { trace_.emit(std::move(ev)); }
+    bool tracing() const noexcept { return trace_.enabled(); }
     std::mt19937_64& rng() noexcept { return rng_; }
 
   private:
@@ -189,6 +209,16 @@ class Modem {
     void register_later(Duration after);
     IpAddress draw_device_ip();
     void add_forward(const std::string& from, const std::string& to);
+    struct VirtualHost {
+        std::string name;
+        IpAddress ip;
+        std::map<std::uint16_t, ServiceSpec> tcp;
+        std::map<std::uint16_t, std::shared_ptr<UdpService>> udp;
+    };
+    VirtualHost& add_host(const std::string& name, const std::optional<std::string>& address);
+    VirtualHost* find_host(const IpAddress& ip);
+    void route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
+                        const std::shared_ptr<Socket>& device_sender);
     IpAddress draw_device_ip6();
     void draw_identity();
     int free_slot() const noexcept;
@@ -222,6 +252,9 @@ class Modem {
     std::int64_t rtc_start_ = 0;
     std::uint64_t registration_epoch_ = 0;        // cancels a pending registration
     std::map<std::string, Endpoint> forward_to_;  // "ip:port" seen by the device -> PC
+    std::map<IpAddress, VirtualHost> hosts_;
+    std::vector<std::weak_ptr<Socket>> host_listeners_;
+    std::map<const PeerEnd*, std::shared_ptr<PeerEnd>> peers_;
 };
 
 }  // namespace qpysim

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "qpysim/error.hpp"
+#include "qpysim/services.hpp"
+#include "qpysim/time.hpp"
 
 namespace qpysim {
 
@@ -34,7 +36,14 @@ struct Scenario {
     std::map<std::string, std::vector<std::string>> dns;
     // "host:port" the device connects to -> "ip:port" on the PC (host gateway)
     std::map<std::string, std::string> forward;
+    // Virtual hosts, in declaration order (their addresses are drawn in order).
+    std::vector<HostConfig> hosts;
+    // One-way latency of every link.
+    std::optional<Duration> latency;
 };
+
+// "250ms", "1.5s", "5m", "1h", or a number of seconds. nullopt if malformed.
+std::optional<Duration> parse_duration(const std::string& text);
 
 // Parse scenario text. `source` names it in error messages.
 Scenario parse_scenario(const std::string& text, const std::string& source);

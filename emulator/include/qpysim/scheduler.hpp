@@ -147,6 +147,12 @@ class Scheduler {
     // Hand the baton to the next ready participant without blocking on
     // anything else (a device thread that polls in a loop lets others run).
     void yield(std::unique_lock<std::mutex>& lk);
+    // A device thread polled (read the clock, got EAGAIN...) without blocking.
+    // In virtual time, after kFreePolls in a row each poll costs kPollCost of
+    // device time, so a busy-wait loop cannot freeze the clock forever.
+    void note_poll(std::unique_lock<std::mutex>& lk);
+    static constexpr int kFreePolls = 1000;
+    static constexpr Duration kPollCost = std::chrono::milliseconds(1);
 
     // Stop one device thread (_thread.stop_thread): its current or next wait
     // throws Halted("the thread was stopped"). Lock held.
@@ -247,6 +253,7 @@ struct Participant {
     std::uint64_t id = 0;
     std::string name;
     bool daemon = false;
+    int polls = 0;  // polls since it last blocked
     State state = State::ready;
     std::condition_variable cv;
     bool timed_out = false;

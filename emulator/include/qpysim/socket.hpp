@@ -93,6 +93,9 @@ class Socket final : public SegmentSink,
     bool is_v6() const noexcept { return v6_; }
     int proto() const noexcept { return proto_; }
     bool closed() const noexcept { return closed_; }
+    // A socket of a virtual host (a Python peer), not of the module.
+    bool host_side() const noexcept { return host_side_; }
+    void set_host_side() noexcept { host_side_ = true; }
 
     // ---- the stack's side (core lock held) ----
     void on_segment(const std::shared_ptr<Connection>& via, Segment s) override;
@@ -154,6 +157,7 @@ class Socket final : public SegmentSink,
     const int proto_;
     int fd_;
     bool closed_ = false;
+    bool host_side_ = false;
     std::optional<Duration> timeout_;  // nullopt: block forever; zero: non-blocking
     bool reuseaddr_ = false;
     int keepalive_minutes_ = 0;

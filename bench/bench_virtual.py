@@ -1,0 +1,164 @@
+"""Virtual time and the virtual network, measured in wall time.
+
+- device day: a script keeps a TCP connection to a virtual echo host and sends
+  a 100-byte heartbeat every 60 s for 24 device hours, reading each reply.
+  Figure: device seconds per wall second (target >= 40,000).
+- round trip and bulk throughput through the virtual network (zero-latency
+  link) versus CPython's own sockets on loopback, in the same run.
+
+    .venv/bin/python bench/bench_virtual.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import sys
+import tempfile
+import textwrap
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _servers import serve_forever  # noqa: E402
+
+import qpysim  # noqa: E402
+
+ECHO = """
+hosts:
+  echo.bench:
+    7: echo
+    9: discard
+"""
+
+DAY = """
+import usocket, utime
+s = usocket.socket()
+s.connect(usocket.getaddrinfo("echo.bench", 7)[0][-1])
+beat = b"x" * 100
+for i in range({beats}):
+    s.send(beat)
+    got = 0
+    while got < 100:
+        got += len(s.recv(100))
+    utime.sleep(60)
+s.close()
+print("beats", {beats}, "device seconds", utime.ticks_ms() // 1000)
+"""
+
+RTT = """
+import usocket, utime
+s = usocket.socket()
+s.connect(usocket.getaddrinfo("echo.bench", 7)[0][-1])
+msg = b"x" * 64
+for i in range({n}):
+    s.send(msg)
+    got = 0
+    while got < 64:
+        got += len(s.recv(64))
+s.close()
+"""
+
+BULK = """
+import usocket
+s = usocket.socket()
+s.connect(usocket.getaddrinfo("echo.bench", 9)[0][-1])
+block = b"y" * 65536
+for i in range({blocks}):
+    s.sendall(block)
+s.close()
+"""
+
+
+def run_script(folder: str, source: str) -> float:
+    path = os.path.join(folder, "main.py")
+    with open(path, "w") as f:
+        f.write(textwrap.dedent(source))
+    scen = os.path.join(folder, "s.yaml")
+    with open(scen, "w") as f:
+        f.write(ECHO)
+    dev = qpysim.Device(scenario=scen)
+    t0 = time.perf_counter()
+    result = dev.run(path)
+    elapsed = time.perf_counter() - t0
+    assert result.status == 0, result
+    return elapsed
+
+
+def native_rtt(port: int, n: int) -> float:
+    s = socket.create_connection(("127.0.0.1", port))
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    msg = b"x" * 64
+    t0 = time.perf_counter()
+    for _ in range(n):
+        s.sendall(msg)
+        got = 0
+        while got < 64:
+            got += len(s.recv(64))
+    elapsed = time.perf_counter() - t0
+    s.close()
+    return elapsed / n
+
+
+def native_bulk(port: int, blocks: int) -> float:
+    s = socket.create_connection(("127.0.0.1", port))
+    block = b"y" * 65536
+    t0 = time.perf_counter()
+    s.sendall(b"%d\n" % (blocks * 65536))
+    for _ in range(blocks):
+        s.sendall(block)
+    s.recv(64)  # the sink's count: everything arrived
+    elapsed = time.perf_counter() - t0
+    s.close()
+    return blocks * 65536 / elapsed
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args()
+    beats = 1440  # one a minute for 24 hours
+    n_rtt = 500 if args.quick else 3000
+    blocks = 128 if args.quick else 1024
+    rounds = 1 if args.quick else 5
+
+    ctx = mp.get_context("spawn")
+    ready = ctx.Queue()
+    proc = ctx.Process(target=serve_forever, args=(ready,), daemon=True)
+    proc.start()
+    ports = ready.get(timeout=30)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            day = statistics.median(run_script(folder, DAY.format(beats=beats))
+                                    for _ in range(rounds))
+            rows.append(("device day (24 h of heartbeats)", "86400 s device", f"{day:.2f} s wall",
+                         86400 / day, ">= 40000", "speed-up"))
+            nat, emu = [], []
+            for _ in range(rounds):
+                nat.append(native_rtt(ports["echo"], n_rtt))
+                emu.append(run_script(folder, RTT.format(n=n_rtt)) / n_rtt)
+            nat_rtt, emu_rtt = statistics.median(nat), statistics.median(emu)
+            rows.append(("round trip, 64 B, virtual echo", f"{nat_rtt * 1e6:.1f} us",
+                         f"{emu_rtt * 1e6:.1f} us", emu_rtt / nat_rtt, "(lower is better)", "ratio"))
+            nat, emu = [], []
+            for _ in range(rounds):
+                nat.append(native_bulk(ports["sink"], blocks))
+                emu.append(blocks * 65536 / run_script(folder, BULK.format(blocks=blocks)))
+            nat_tp, emu_tp = statistics.median(nat), statistics.median(emu)
+            rows.append(("bulk upload, virtual discard", f"{nat_tp / 1e6:.0f} MB/s",
+                         f"{emu_tp / 1e6:.0f} MB/s", emu_tp / nat_tp, "(higher is better)", "ratio"))
+    finally:
+        proc.terminate()
+        proc.join(5)
+
+    print(f"{'virtual time and network':36} {'native':>16} {'qpysim':>16} {'figure':>10}")
+    for name, nat, emu, fig, target, kind in rows:
+        print(f"{name:36} {nat:>16} {emu:>16} {fig:>10.2f}  {kind} {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
