@@ -21,7 +21,8 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                   const py::object& host_network, const std::string& expose_ip,
                                   const py::object& trace, bool trace_in_memory,
                                   const py::object& rtc, int power_on_reason, int boot_count,
-                                  const py::object& forward, bool trace_append) {
+                                  const py::object& forward, bool trace_append,
+                                  const py::object& timeline_offset) {
     ModemConfig c;
     // The scenario first; explicit arguments override it.
     if (!scenario.is_none()) apply_scenario(load_scenario(py::str(scenario)), c);
@@ -36,6 +37,11 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
     c.trace_in_memory = trace_in_memory;
     c.trace_append = trace_append;
     if (!rtc.is_none()) c.rtc_start = rtc.cast<std::int64_t>();
+    if (!timeline_offset.is_none()) {
+        const auto d = to_timeout(timeline_offset, "timeline_offset");
+        if (!d) throw py::type_error("timeline_offset must be a number of seconds");
+        c.timeline_offset = *d;
+    }
     c.power_on_reason = power_on_reason;
     c.boot_count = boot_count;
     if (!forward.is_none()) {
@@ -77,7 +83,8 @@ void bind_modem(py::module_& m) {
              py::arg("expose_ip") = "127.0.0.1", py::arg("trace") = py::none(),
              py::arg("trace_in_memory") = false, py::arg("rtc") = py::none(),
              py::arg("power_on_reason") = 1, py::arg("boot_count") = 0,
-             py::arg("forward") = py::none(), py::arg("trace_append") = false)
+             py::arg("forward") = py::none(), py::arg("trace_append") = false,
+             py::arg("timeline_offset") = py::none())
         .def_property_readonly("profile", &Modem::profile,
                                py::return_value_policy::reference_internal)
         .def_property_readonly("dialect", &Modem::dialect,
@@ -144,6 +151,13 @@ void bind_modem(py::module_& m) {
             },
             py::arg("seconds"), py::arg("reason"))
         .def("halted", &Modem::halted)
+        .def(
+            "set_busy",
+            [](Modem& md, int n) {
+                auto lk = md.lock();
+                md.sched().set_busy(n);
+            },
+            py::arg("n"), "How many things keep the module busy (running osTimers).")
         .def("halt_reason", &Modem::halt_reason)
         .def("wait_halted", &Modem::wait_halted, py::call_guard<py::gil_scoped_release>())
         .def("attach_thread", &Modem::attach_thread, py::arg("name"),

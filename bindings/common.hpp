@@ -66,5 +66,6 @@ void bind_socket(py::module_& m);
 void bind_cellular(py::module_& m);
 void bind_sync(py::module_& m);
 void bind_cli(py::module_& m);
+void bind_faults(py::module_& m);
 
 }  // namespace qpysim::py_bindings

@@ -27,6 +27,8 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
     auto* scenarios = app.add_subcommand("scenarios", "List the shipped scenarios.");
     auto* dialects = app.add_subcommand("dialects", "List the usocket dialects.");
     auto* modules = app.add_subcommand("modules", "List the module models.");
+    auto* faults = app.add_subcommand(
+        "faults", "List the fault kinds a scenario or a test can apply, with their settings.");
     auto* stubs = app.add_subcommand(
         "stubs", "Print the folder of .pyi stubs of the device modules (for an editor's paths).");
 
@@ -46,6 +48,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
         if (scenarios->parsed()) return run_listing("scenarios", hooks, out, err);
         if (dialects->parsed()) return run_listing("dialects", hooks, out, err);
         if (modules->parsed()) return run_listing("modules", hooks, out, err);
+        if (faults->parsed()) return run_listing("faults", hooks, out, err);
         if (stubs->parsed()) {
             out << hooks.stubs_dir << "\n";
             return exit_ok;

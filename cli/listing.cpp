@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "cli.hpp"
+#include "qpysim/faults.hpp"
 #include "qpysim/profile.hpp"
 #include "qpysim/scenario.hpp"
 
@@ -17,6 +18,14 @@ int run_listing(const std::string& which, const Hooks& hooks, std::ostream& out,
     if (which == "modules") {
         for (const auto& m : all_modules())
             out << m.model << "\t" << m.summary << "\n";
+        return exit_ok;
+    }
+    if (which == "faults") {
+        for (const auto& k : builtin_faults().kinds()) {
+            out << k.name << "\t(" << to_string(k.scope) << ") " << k.summary << "\n";
+            for (const auto& [key, doc] : k.settings)
+                out << "    " << key << ": " << doc << "\n";
+        }
         return exit_ok;
     }
     // scenarios

@@ -24,7 +24,7 @@ def _say(verbosity: int, text: str) -> None:
         sys.stderr.flush()
 
 
-def _modem(options: dict, boot: int, rtc=None) -> "_core.Modem":
+def _modem(options: dict, boot: int, rtc=None, offset=None) -> "_core.Modem":
     clock = options.get("clock") or "auto"
     seed = options.get("seed")
     return _core.Modem(
@@ -38,6 +38,7 @@ def _modem(options: dict, boot: int, rtc=None) -> "_core.Modem":
         rtc=rtc,
         power_on_reason=2 if boot > 0 else 1,
         boot_count=boot,
+        timeline_offset=offset,
     )
 
 
@@ -47,9 +48,10 @@ def run(options: dict) -> int:
     max_restarts = options.get("max_restarts", 5)
     boot = 0
     rtc = None
+    offset = None
     while True:
         try:
-            modem = _modem(options, boot, rtc)
+            modem = _modem(options, boot, rtc, offset)
         except ValueError as e:
             sys.stderr.write(f"qpysim: {e}\n")
             return 2
@@ -64,18 +66,22 @@ def run(options: dict) -> int:
             fail_text=options.get("fail_text") or (),
             timeout=options.get("timeout"),
         )
-        if result.reason != REASON_RESTART:
+        scenario_reboot = result.reason.startswith(_core.REBOOT_REASON)
+        if result.reason != REASON_RESTART and not scenario_reboot:
             break
-        # A reboot: fresh modules and sockets, the same filesystem, the RTC
-        # carrying on; the script starts again with power-on reason 2.
+        # A reboot: fresh modules and sockets, the same filesystem, the RTC and
+        # the scenario's timeline carrying on; the script starts again with
+        # power-on reason 2.
         boot += 1
         rtc = int(_core.rtc_now(modem))
+        offset = modem.scenario_time()
         del device, modem
         if boot > max_restarts:
-            _say(0, f"the script restarted the module {boot} times; giving up "
+            _say(0, f"the module restarted {boot} times; giving up "
                     f"(limit: --max-restarts {max_restarts})")
             return 1
-        _say(verbosity, f"module restarted by the script (reboot {boot})")
+        _say(verbosity, f"{'the scenario rebooted the module' if scenario_reboot else 'module restarted by the script'} "
+                        f"(reboot {boot}, scenario time {offset:.3f} s)")
     if result.status != 0 or verbosity > 0:
         _say(verbosity, f"{result.reason} (exit {result.status}, device time {modem.now():.3f} s)")
     return result.status

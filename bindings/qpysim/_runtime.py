@@ -195,13 +195,61 @@ class RunResult:
 
 
 class _DeviceThread:
-    __slots__ = ("ident", "name", "daemon", "thread")
+    __slots__ = ("ident", "name", "daemon", "thread", "ended")
 
     def __init__(self, name: str, daemon: bool):
         self.ident = 0
         self.name = name
         self.daemon = daemon
         self.thread: Optional[threading.Thread] = None
+        self.ended = False  # its function returned: the device no longer runs it
+
+
+class Faults:
+    """The faults in force on a device, for tests: apply, lift, list.
+
+    The same kinds and settings as a scenario's faults (see `qpysim faults`)::
+
+        fid = dev.faults.apply("loss", rate=0.2, match={"host": "echo.qpysim.test"})
+        dev.faults.apply("pdp_down", duration=30)       # lifts itself 30 s later
+        dev.faults.lift(fid)
+
+    Values may be numbers (durations in seconds) or the scenario's text ("250ms",
+    "256kbit", "5%").
+    """
+
+    def __init__(self, modem: "_core.Modem"):
+        self._modem = modem
+
+    def apply(self, kind: str, *, name: Optional[str] = None, match: Optional[dict] = None,
+              direction: Optional[str] = None, probability: Optional[float] = None,
+              duration: Optional[float] = None, **settings: Any) -> int:
+        """Apply a fault now; returns its id (0 for one that happens at once: reboot)."""
+        if not isinstance(kind, str):
+            raise TypeError(f"fault kind must be a str, not {type(kind).__name__}")
+        fields: dict[str, Any] = {"kind": kind, **settings}
+        for key, value in (("name", name), ("direction", direction),
+                           ("probability", probability), ("for", duration)):
+            if value is not None:
+                fields[key] = value
+        return self._modem.apply_fault(fields, match)
+
+    def lift(self, name_or_id) -> int:
+        """Lift the faults with this name (or id); returns how many were lifted."""
+        n = self._modem.lift_fault(name_or_id)
+        if n == 0:
+            raise ValueError(f"no fault {name_or_id!r} is in force "
+                             f"(in force: {[f['name'] for f in self.list()] or 'none'})")
+        return n
+
+    def list(self) -> list:
+        """The faults in force, oldest first, each a dict (id, name, kind, settings...)."""
+        return self._modem.faults()
+
+    def clear(self) -> None:
+        """Lift every fault."""
+        for f in self.list():
+            self._modem.lift_fault(f["id"])
 
 
 class Device:
@@ -226,9 +274,20 @@ class Device:
         self._callbacks: dict[str, Callable] = {}
         self._dispatcher_started = False
         # Things that keep a device busy after its main script returns (osTimers).
-        self.busy_timers = 0
+        self._busy_timers = 0
+        self.faults = Faults(self.modem)
 
     # ------------------------------------------------------------------ modules
+
+    @property
+    def busy_timers(self) -> int:
+        return self._busy_timers
+
+    @busy_timers.setter
+    def busy_timers(self, n: int) -> None:
+        # Running osTimers keep virtual time going when only daemons are left.
+        self._busy_timers = n
+        self.modem.set_busy(n)
 
     @property
     def fs_root(self) -> Optional[Path]:
@@ -395,11 +454,20 @@ class Device:
                 pass  # a stop injected while the thread was already finishing
             finally:
                 # Hand the turn back even if a late injected stop lands here.
+                # The thread stays listed until it has left the core: Device.run
+                # joins listed threads, and one still inside a core call when
+                # the interpreter exits would be killed mid-C++ (std::terminate).
+                info.ended = True
+                while True:
+                    try:
+                        _core.leave_thread(self.modem)
+                        break
+                    except DeviceHalt:
+                        continue
                 while True:
                     try:
                         with self._threads_lock:
                             self._threads.pop(info.ident, None)
-                        _core.leave_thread(self.modem)
                         break
                     except DeviceHalt:
                         continue
@@ -420,7 +488,8 @@ class Device:
     def thread_running(self, ident: int) -> bool:
         with self._threads_lock:
             info = self._threads.get(ident)
-        return info is not None and info.thread is not None and info.thread.is_alive()
+        return (info is not None and not info.ended and info.thread is not None
+                and info.thread.is_alive())
 
     def stop_thread(self, ident: int) -> None:
         """Stop a device thread: a blocked one wakes with DeviceHalt, a running one

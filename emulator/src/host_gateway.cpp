@@ -87,7 +87,17 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
                 trace("gateway_reset", "device reset the connection");
                 finish(true);
                 break;
+            case Segment::Kind::Probe:     // answered by the Connection
+            case Segment::Kind::ProbeAck:  // the gateway sends no probes
+                break;
         }
+    }
+
+    void on_give_up() override {
+        // The PC's side gave up retransmitting to the device: its stack would
+        // abort the connection, so the PC peer is reset.
+        trace("gateway_give_up", "retransmissions to the device exhausted");
+        if (phase_ != Phase::done) finish(true);
     }
 
     void on_peer_detached() override {
@@ -358,13 +368,8 @@ class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
     void received(const error_code& ec, std::size_t n) {
         if (ec == asio::error::operation_aborted || !sock_.is_open()) return;
         if (!ec) {
-            if (auto dev = device_.lock()) {
-                Endpoint from{from_.address(), from_.port()};
-                sched_.call_at(sched_.now(),
-                               [w = device_, data = std::string(buf_.data(), n), from]() mutable {
-                                   if (auto d = w.lock()) d->on_datagram(std::move(data), from);
-                               });
-            }
+            gw_.modem().datagram_from_host(device_, std::string(buf_.data(), n),
+                                           Endpoint{from_.address(), from_.port()});
         }
         receive_next();
     }
@@ -448,8 +453,7 @@ void HostGateway::accept_next(const std::shared_ptr<Exposure>& ex) {
             error_code rec;
             const tcp::endpoint client = sock.remote_endpoint(rec);
             if (!rec) {
-                auto conn = std::make_shared<Connection>(
-                    modem_.sched(), modem_.next_connection_id(), LinkShape{}, LinkShape{});
+                auto conn = modem_.make_connection(Side::b);
                 const Endpoint from{client.address(), client.port()};
                 const auto dev_ip = modem_.device_ip(listener->is_v6());
                 conn->set_endpoint(Side::a, from);

@@ -6,6 +6,7 @@
 
 #include "qpysim/host_gateway.hpp"
 #include "qpysim/log.hpp"
+#include "qpysim/scenario.hpp"
 
 namespace qpysim {
 
@@ -47,7 +48,12 @@ Modem::Modem(ModemConfig config)
       resolver_(sched_),
       rng_(config_.seed),
       blackhole_(std::make_shared<Blackhole>()),
-      table_(static_cast<std::size_t>(profile_.socket_limit)) {
+      table_(static_cast<std::size_t>(config_.socket_limit.value_or(profile_.socket_limit))),
+      faults_(mix64(config_.seed ^ 0x6661'756c'7473ULL) +
+              static_cast<std::uint64_t>(config_.boot_count)),
+      socket_limit_(config_.socket_limit.value_or(profile_.socket_limit)),
+      sndbuf_(config_.sndbuf.value_or(profile_.sndbuf)),
+      rcvbuf_(config_.rcvbuf.value_or(profile_.rcvbuf)) {
     init_logging();
     if (config_.clock == ClockMode::virtual_time && config_.host_network) {
         throw UsageError(
@@ -62,6 +68,8 @@ Modem::Modem(ModemConfig config)
             resolver_.add(name, parse_zone_address(name, a));
     }
     resolver_.set_host_lookup(config_.host_network && config_.clock == ClockMode::real);
+    faults_.set_name_match(
+        [this](const std::string& name, const IpAddress& ip) { return name_matches(name, ip); });
     sched_.set_deadlock_handler([this] {
         halt_locked(
             "deadlock: every device thread is waiting and nothing is scheduled; in virtual time "
@@ -110,7 +118,12 @@ Modem::Modem(ModemConfig config)
                     .str("dialect", dialect_.name)
                     .str("clock", to_string(config_.clock))
                     .num("seed", static_cast<std::int64_t>(config_.seed))
-                    .str("ip", pdp ? pdp->ip.to_string() : ""));
+                    .str("ip", pdp ? pdp->ip.to_string() : "")
+                    .num("boot", config_.boot_count)
+                    .str("scenario_time", format_time(config_.timeline_offset)));
+    for (const auto& spec : config_.faults)
+        apply_fault_locked(spec, "scenario");
+    start_timeline();
 }
 
 Modem::~Modem() {
@@ -134,14 +147,27 @@ void Modem::setup_default_network() {
     // does when the script has not said otherwise.
     for (int id = 1; id <= Cellular::kPdpCount; ++id)
         cellular_.pdp(id).apn = profile_.default_apn;
-    auto& p = cellular_.pdp(1);
-    p.ip_type = 0;
-    p.auto_activate = true;
-    p.auto_connect = true;
-    p.active = true;
-    p.ip = draw_device_ip();
-    p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
-    p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
+    if (config_.network_operator) cellular_.network_operator() = *config_.network_operator;
+    if (config_.csq) set_csq(*config_.csq);
+    if (config_.sim) cellular_.set_sim_status(*config_.sim);
+    RegState reg = config_.registration.value_or(RegState::home);
+    if (cellular_.sim_status() != SimStatus::ready) reg = RegState::not_searching;
+    cellular_.set_reg_state(reg);
+    std::vector<PdpSetup> setup = config_.pdp;
+    if (setup.empty()) setup.push_back(PdpSetup{});
+    for (const auto& ps : setup) {
+        auto& p = cellular_.pdp(ps.id);
+        p.ip_type = ps.ip_type;
+        if (!ps.apn.empty()) p.apn = ps.apn;
+        p.auto_activate = ps.auto_connect;
+        p.auto_connect = ps.auto_connect;
+        if (!ps.active || !cellular_.registered()) continue;
+        p.active = true;
+        if (p.ip_type != 1) p.ip = draw_device_ip();
+        if (p.ip_type != 0) p.ip6 = draw_device_ip6();
+        p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
+        p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
+    }
 }
 
 IpAddress Modem::draw_device_ip() {
@@ -291,15 +317,7 @@ std::vector<AddrInfo> Modem::getaddrinfo(const std::string& host, int port) {
             TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "no data call"));
         throw Error(errc::dns_fail);
     }
-    std::vector<IpAddress> ips;
-    try {
-        ips = resolver_.resolve(lk, name);
-    } catch (const Error&) {
-        trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "failed"));
-        throw;
-    }
-    trace_event(
-        TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
+    const std::vector<IpAddress> ips = resolve(lk, name);
     return {AddrInfo{ips.front().is_v6(), ips.front().to_string(), port}};
 }
 
@@ -398,6 +416,12 @@ bool Modem::activate_pdp_locked(int id, const char* why) {
         cellular_.modem_fun() != 1) {
         return false;
     }
+    if (pdp_blocked_[static_cast<std::size_t>(id - 1)]) {
+        // The network rejects the activation (a pdp_down fault holds).
+        trace_event(
+            TraceEvent(sched_.now(), "pdp").num("id", id).str("state", "rejected").str("why", why));
+        return false;
+    }
     p.active = true;
     // Every attach gets a new address from the network, as a real PDN gateway gives.
     if (p.ip_type != 1) p.ip = draw_device_ip();
@@ -410,6 +434,7 @@ bool Modem::activate_pdp_locked(int id, const char* why) {
                     .str("ip", p.ip_type == 1 ? p.ip6.to_string() : p.ip.to_string())
                     .str("why", why));
     post_event(DeviceEvent{"pdp", {id, 1}});
+    device_event("pdp_active");
     return true;
 }
 
@@ -445,11 +470,14 @@ void Modem::deactivate_pdp_locked(int id, const char* why) {
                     .num("sockets_aborted", static_cast<std::int64_t>(hit.size()))
                     .str("why", why));
     post_event(DeviceEvent{"pdp", {id, 0}});
+    device_event("pdp_inactive");
 }
 
 void Modem::deregister_locked(RegState to, const char* why) {
     ++registration_epoch_;  // a registration in progress is abandoned
+    const bool was = cellular_.registered();
     cellular_.set_reg_state(to);
+    if (was) device_event("deregistered");
     trace_event(TraceEvent(sched_.now(), "registration")
                     .num("state", static_cast<int>(to))
                     .str("why", why));
@@ -469,6 +497,7 @@ void Modem::register_later(Duration after) {
         cellular_.set_reg_state(RegState::home);
         trace_event(
             TraceEvent(sched_.now(), "registration").num("state", 1).str("why", "attached"));
+        device_event("registered");
         // The firmware brings back the data calls set to activate or reconnect.
         sched_.call_after(kPdpActivation, [this, epoch] {
             if (epoch != registration_epoch_) return;
@@ -502,10 +531,15 @@ bool Modem::set_modem_fun(int fun) {
     auto lk = lock();
     if (sched_.halted()) throw Halted(sched_.halt_reason());
     if (fun != 0 && fun != 1 && fun != 4) return false;
+    set_modem_fun_locked(fun);
+    return true;
+}
+
+void Modem::set_modem_fun_locked(int fun) {
     const int before = cellular_.modem_fun();
     cellular_.set_modem_fun(fun);
     trace_event(TraceEvent(sched_.now(), "modem_fun").num("from", before).num("to", fun));
-    if (fun == before) return true;
+    if (fun == before) return;
     if (fun == 1) {
         if (cellular_.sim_status() == SimStatus::absent && before == 0) {
             cellular_.set_sim_status(SimStatus::ready);  // the SIM is powered again
@@ -516,14 +550,17 @@ bool Modem::set_modem_fun(int fun) {
                           fun == 4 ? "airplane mode" : "minimum functionality");
         if (fun == 0) cellular_.set_sim_status(SimStatus::absent);  // SIM power is cut
     }
-    return true;
 }
 
 void Modem::set_sim_status(SimStatus s) {
     auto lk = lock();
+    set_sim_status_locked(s, "set");
+}
+
+void Modem::set_sim_status_locked(SimStatus s, const std::string& why) {
     const SimStatus before = cellular_.sim_status();
     cellular_.set_sim_status(s);
-    trace_event(TraceEvent(sched_.now(), "sim").num("status", static_cast<int>(s)));
+    trace_event(TraceEvent(sched_.now(), "sim").num("status", static_cast<int>(s)).str("why", why));
     if (s != before) post_event(DeviceEvent{"sim", {static_cast<int>(s)}});
     if (s != SimStatus::ready && before == SimStatus::ready) {
         deregister_locked(RegState::not_searching, "SIM not ready");
@@ -534,21 +571,26 @@ void Modem::set_sim_status(SimStatus s) {
 
 void Modem::set_reg_state(RegState r) {
     auto lk = lock();
+    set_reg_state_locked(r, "set");
+}
+
+void Modem::set_reg_state_locked(RegState r, const std::string& why) {
     const bool was = cellular_.registered();
     if (r == RegState::home || r == RegState::roaming) {
         ++registration_epoch_;
         cellular_.set_reg_state(r);
         trace_event(TraceEvent(sched_.now(), "registration")
                         .num("state", static_cast<int>(r))
-                        .str("why", "set"));
+                        .str("why", why));
         if (!was) {
+            device_event("registered");
             for (int id = 1; id <= Cellular::kPdpCount; ++id) {
                 const auto& p = cellular_.pdp(id);
                 if (p.auto_activate || p.auto_connect) activate_pdp_locked(id, "auto");
             }
         }
     } else {
-        deregister_locked(r, "registration lost");
+        deregister_locked(r, why.c_str());
     }
 }
 
@@ -650,7 +692,8 @@ bool Modem::is_device_address(const IpAddress& ip) const {
 
 int Modem::free_slot() const noexcept {
     // lwIP alloc_socket() takes the lowest free slot.
-    for (std::size_t i = 0; i < table_.size(); ++i) {
+    const auto limit = std::min(table_.size(), static_cast<std::size_t>(socket_limit_));
+    for (std::size_t i = 0; i < limit; ++i) {
         if (table_[i].expired()) return static_cast<int>(i);
     }
     return -1;
@@ -699,8 +742,7 @@ std::uint16_t Modem::ephemeral_port(SockType type) {
 
 std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>& from,
                                                    const Endpoint& local, const Endpoint& remote) {
-    auto conn =
-        std::make_shared<Connection>(sched_, next_connection_id(), config_.link, config_.link);
+    auto conn = make_connection(from->host_side() ? Side::b : Side::a);
     conn->set_endpoint(Side::a, local);
     conn->set_endpoint(Side::b, remote);
     conn->attach(Side::a, from);
@@ -827,21 +869,73 @@ void Modem::send_datagram_from(const Endpoint& from, const Endpoint& to, std::st
 void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
                            const std::shared_ptr<Socket>& device_sender) {
     std::shared_ptr<DatagramSink> sink;
+    std::optional<Endpoint> via_gateway;
     if (is_device_address(to.ip)) {
         sink = find_udp(to.port);
     } else if (VirtualHost* host = find_host(to.ip)) {
         if (const auto it = host->udp.find(to.port); it != host->udp.end()) sink = it->second;
     } else if (gateway_ && device_sender) {
         const auto f = forward_to_.find(to.to_string());
-        gateway_->send_datagram(device_sender, from.port, f == forward_to_.end() ? to : f->second,
-                                data);
+        via_gateway = f == forward_to_.end() ? to : f->second;
+    }
+    if (!sink && !via_gateway) return;  // nobody there: the datagram is lost, as on the air
+    // The radio link's faults: up when the device sends, down when it receives.
+    LinkInfo link;
+    link.device = device_sender ? from : to;
+    link.peer = device_sender ? to : from;
+    link.device_socket = device_sender ? device_sender->id() : 0;
+    const auto c =
+        datagram_faults(link, device_sender ? Direction::up : Direction::down, data.size());
+    if (!c) return;
+    if (via_gateway) {
+        sched_.call_at(c->arrival,
+                       [this, w = std::weak_ptr<Socket>(device_sender), port = from.port,
+                        target = *via_gateway, data = std::move(data)] {
+                           auto s = w.lock();
+                           if (s && !s->closed() && gateway_)
+                               gateway_->send_datagram(s, port, target, data);
+                       });
         return;
     }
-    if (!sink) return;  // nobody there: the datagram is lost, as on the air
-    sched_.call_at(sched_.now() + config_.link.latency,
+    sched_.call_at(c->arrival,
                    [w = std::weak_ptr<DatagramSink>(sink), data = std::move(data), from]() mutable {
                        if (auto t = w.lock()) t->on_datagram(std::move(data), from);
                    });
+}
+
+void Modem::datagram_from_host(const std::weak_ptr<Socket>& to, std::string data, Endpoint from) {
+    auto s = to.lock();
+    if (!s || s->closed()) return;
+    LinkInfo link;
+    link.device = s->local_endpoint_unlocked().value_or(Endpoint{});
+    link.peer = from;
+    link.device_socket = s->id();
+    const auto c = datagram_faults(link, Direction::down, data.size());
+    if (!c) return;
+    sched_.call_at(c->arrival, [to, data = std::move(data), from]() mutable {
+        if (auto d = to.lock()) d->on_datagram(std::move(data), from);
+    });
+}
+
+std::optional<Crossing> Modem::datagram_faults(const LinkInfo& link, Direction dir,
+                                               std::size_t bytes) {
+    Crossing c;
+    c.udp = true;
+    c.dir = dir;
+    c.bytes = bytes;
+    c.now = sched_.now();
+    c.arrival = c.now;
+    if (!faults_.has_link_faults()) return c;
+    faults_.decide_datagram(link, c);
+    if (!c.drop && !c.answer_rst) return c;
+    const Endpoint& src = dir == Direction::up ? link.device : link.peer;
+    const Endpoint& dst = dir == Direction::up ? link.peer : link.device;
+    trace_event(TraceEvent(c.now, "udp_lost")
+                    .str("from", src.to_string())
+                    .str("to", dst.to_string())
+                    .num("bytes", static_cast<std::int64_t>(bytes))
+                    .str("fault", c.why));
+    return std::nullopt;
 }
 
 void Modem::forget_peer(const PeerEnd* end) {
@@ -928,6 +1022,290 @@ void Modem::socket_closed(const Socket* s) {
                                     }),
                      bound_udp_.end());
     if (gateway_) gateway_->close_udp(s);
+}
+
+// ---------------------------------------------------------------- connections and DNS
+
+std::shared_ptr<Connection> Modem::make_connection(Side device) {
+    auto conn = std::make_shared<Connection>(sched_, next_connection_id(), this, device);
+    if (connections_.size() >= 64 && connections_.size() == connections_.capacity()) {
+        connections_.erase(std::remove_if(connections_.begin(), connections_.end(),
+                                          [](const auto& w) { return w.expired(); }),
+                           connections_.end());
+    }
+    connections_.push_back(conn);
+    return conn;
+}
+
+std::vector<IpAddress> Modem::resolve(std::unique_lock<std::mutex>& lk, const std::string& name) {
+    if (parse_ip(name)) return resolver_.resolve(lk, name);
+    device_event("dns");
+    std::string fault;
+    const DnsAnswer a = faults_.dns(name, fault);
+    if (a.kind != DnsAnswer::Kind::pass) {
+        trace_event(TraceEvent(sched_.now(), "fault_effect")
+                        .str("fault", fault)
+                        .str("effect", a.what)
+                        .str("name", name));
+        if (a.delay.count() > 0) sched_.sleep_until(lk, sched_.now() + a.delay);
+    }
+    std::vector<IpAddress> ips;
+    try {
+        if (a.kind == DnsAnswer::Kind::fail) throw Error(errc::dns_fail);
+        if (a.kind == DnsAnswer::Kind::wrong) {
+            ips = {*a.address};
+        } else {
+            ips = resolver_.resolve(lk, name);
+        }
+    } catch (const Error&) {
+        trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "failed"));
+        throw;
+    }
+    auto& known = answers_[Resolver::normalize(name)];
+    for (const auto& ip : ips) {
+        if (std::find(known.begin(), known.end(), ip) == known.end()) known.push_back(ip);
+    }
+    trace_event(
+        TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
+    return ips;
+}
+
+bool Modem::name_matches(const std::string& name, const IpAddress& ip) const {
+    const std::string n = Resolver::normalize(name);
+    const auto has = [&](const std::map<std::string, std::vector<IpAddress>>& m) {
+        const auto it = m.find(n);
+        return it != m.end() &&
+               std::find(it->second.begin(), it->second.end(), ip) != it->second.end();
+    };
+    return has(resolver_.zone()) || has(answers_);
+}
+
+// ---------------------------------------------------------------- faults
+
+Duration Modem::scenario_time() const {
+    return config_.timeline_offset + sched_.now();
+}
+
+std::uint64_t Modem::apply_fault(FaultSpec spec) {
+    auto lk = lock();
+    if (sched_.halted()) throw Halted(sched_.halt_reason());
+    return apply_fault_locked(std::move(spec), "python");
+}
+
+std::size_t Modem::lift_fault(const std::string& name_or_id) {
+    auto lk = lock();
+    const auto ids = faults_.find(name_or_id);
+    for (const auto id : ids)
+        lift_fault_locked(id, "lifted");
+    return ids.size();
+}
+
+std::vector<Fault> Modem::active_faults() {
+    auto lk = lock();
+    return faults_.active();
+}
+
+std::uint64_t Modem::apply_fault_locked(FaultSpec spec, const char* origin) {
+    auto effect = make_effect(spec);  // checks the kind and its settings
+    if (spec.name.empty()) spec.name = spec.kind;
+    TraceEvent ev(sched_.now(), "fault");
+    ev.str("action", "apply").str("name", spec.name).str("kind", spec.kind).str("by", origin);
+    std::string settings;
+    for (const auto& [k, v] : spec.settings)
+        settings += (settings.empty() ? "" : " ") + k + "=" + v;
+    if (!settings.empty()) ev.str("settings", settings);
+    if (spec.match.host) ev.str("host", *spec.match.host);
+    if (spec.match.port) ev.num("port", *spec.match.port);
+    if (spec.match.socket) ev.num("sock", static_cast<std::int64_t>(*spec.match.socket));
+    if (spec.direction != Direction::both) ev.str("direction", to_string(spec.direction));
+    if (spec.duration) ev.str("for", format_duration(*spec.duration));
+    if (effect->scope() == FaultScope::instant) {
+        trace_event(std::move(ev));
+        Fault once;
+        once.spec = spec;
+        once.applied_at = sched_.now();
+        device_event(spec.name);
+        effect->on_apply(*this, once);
+        return 0;
+    }
+    Fault& f = faults_.add(std::move(spec), effect, sched_.now());
+    const std::uint64_t id = f.id;
+    const std::string name = f.spec.name;
+    const std::optional<DeviceTime> lift_at = f.lift_at;
+    ev.num("id", static_cast<std::int64_t>(id));
+    trace_event(std::move(ev));
+    if (effect->scope() == FaultScope::module) {
+        const Fault copy = f;  // on_apply may add faults (and move the vector)
+        effect->on_apply(*this, copy);
+    } else if (effect->scope() == FaultScope::link) {
+        // Faults that act on idle connections (reset_peer) act now.
+        auto live = connections_;
+        for (auto& w : live) {
+            if (auto c = w.lock()) c->poke();
+        }
+    }
+    if (lift_at) {
+        sched_.call_at(*lift_at, [this, id] { lift_fault_locked(id, "its time was up"); });
+    }
+    device_event(name);
+    return id;
+}
+
+void Modem::lift_fault_locked(std::uint64_t id, const char* why) {
+    auto f = faults_.remove(id);
+    if (!f) return;
+    trace_event(TraceEvent(sched_.now(), "fault")
+                    .str("action", "lift")
+                    .str("name", f->spec.name)
+                    .str("kind", f->spec.kind)
+                    .num("id", static_cast<std::int64_t>(id))
+                    .str("why", why));
+    if (f->effect->scope() == FaultScope::module) f->effect->on_lift(*this, *f);
+    device_event(f->spec.name + ".lifted");
+}
+
+// ---------------------------------------------------------------- timeline
+
+void Modem::start_timeline() {
+    const Duration now = config_.timeline_offset;
+    for (std::size_t i = 0; i < config_.timeline.size(); ++i) {
+        const TimelineEntry& e = config_.timeline[i];
+        switch (e.trigger) {
+            case TimelineEntry::Trigger::at:
+                schedule_occurrence(i, 0);
+                break;
+            case TimelineEntry::Trigger::every:
+                if (const auto k = first_occurrence_from(e, i, now, config_.seed)) {
+                    schedule_occurrence(i, *k);
+                }
+                break;
+            case TimelineEntry::Trigger::after:
+                waiting_[e.after].push_back(i);
+                break;
+        }
+    }
+    device_event("boot");
+}
+
+void Modem::schedule_occurrence(std::size_t index, std::uint64_t k) {
+    const TimelineEntry& e = config_.timeline[index];
+    const Occurrence o = occurrence(e, index, k, config_.seed);
+    const Duration now = scenario_time();
+    const bool instant = builtin_faults().get(e.fault.kind).scope == FaultScope::instant;
+    const std::optional<Duration> end =
+        e.duration ? std::optional<Duration>(o.start + *e.duration) : std::nullopt;
+    std::optional<Duration> remaining = e.duration;
+    Duration at = o.start;
+    // An instant fault (reboot) at exactly this boot's start is the one that
+    // ended the previous boot.
+    const bool past = o.start < now || (instant && o.start == now && now.count() > 0);
+    if (past) {
+        // Began before this boot: an instant fault is over; one still in force
+        // is applied again at once for what is left of it.
+        if (instant || (end && *end <= now)) {
+            if (e.trigger == TimelineEntry::Trigger::every) schedule_occurrence(index, k + 1);
+            return;
+        }
+        at = now;
+        if (end) remaining = *end - now;
+    }
+    sched_.call_at(at - config_.timeline_offset, [this, index, k, remaining, fires = o.fires] {
+        if (fires) timeline_fire(index, k, remaining);
+        const TimelineEntry& entry = config_.timeline[index];
+        if (entry.trigger == TimelineEntry::Trigger::every &&
+            (!entry.count || k + 1 < *entry.count)) {
+            schedule_occurrence(index, k + 1);
+        }
+    });
+}
+
+void Modem::timeline_fire(std::size_t index, std::uint64_t /*k*/,
+                          std::optional<Duration> remaining) {
+    if (sched_.halted()) return;
+    FaultSpec spec = config_.timeline[index].fault;
+    spec.duration = remaining;
+    try {
+        apply_fault_locked(std::move(spec), "timeline");
+    } catch (const UsageError& e) {
+        // Checked when the scenario was read; a fault that cannot apply now
+        // (a PDP id out of range...) is reported, not fatal.
+        spdlog::warn("timeline entry {}: {}", index + 1, e.what());
+    }
+}
+
+void Modem::device_event(const std::string& name) {
+    const auto it = waiting_.find(name);
+    if (it == waiting_.end()) return;
+    for (const std::size_t index : it->second) {
+        const TimelineEntry& e = config_.timeline[index];
+        std::uint64_t& n = triggered_[index];
+        if (n >= e.count.value_or(1) && e.count.value_or(1) != 0) continue;
+        const std::uint64_t k = n++;
+        const Occurrence o = occurrence(e, index, k, config_.seed);
+        if (!o.fires) continue;
+        sched_.call_after(o.start,
+                          [this, index, k, d = e.duration] { timeline_fire(index, k, d); });
+    }
+}
+
+// ---------------------------------------------------------------- ModuleControl
+
+void Modem::set_registration(RegState r, const std::string& why) {
+    set_reg_state_locked(r, why);
+}
+
+void Modem::set_coverage(bool lost, Duration reattach, const std::string& why) {
+    if (lost) {
+        csq_before_coverage_loss_ = cellular_.radio().csq;
+        set_csq(99);
+        deregister_locked(RegState::searching, why.c_str());
+        return;
+    }
+    set_csq(csq_before_coverage_loss_);
+    if (cellular_.modem_fun() == 1 && cellular_.sim_status() == SimStatus::ready &&
+        !cellular_.registered()) {
+        register_later(reattach);
+    }
+}
+
+void Modem::set_sim(SimStatus s, const std::string& why) {
+    set_sim_status_locked(s, why);
+}
+
+void Modem::set_csq(int csq) {
+    auto& r = cellular_.radio();
+    r.csq = csq;
+    // 27.007 +CSQ: rssi = -113 dBm + 2 * csq; 99 is "not known".
+    r.rssi = csq == 99 ? -113 : -113 + 2 * csq;
+    trace_event(TraceEvent(sched_.now(), "signal").num("csq", csq));
+}
+
+void Modem::block_pdp(int id, bool blocked, const std::string& why) {
+    pdp_blocked_[static_cast<std::size_t>(id - 1)] = blocked;
+    if (blocked) {
+        deactivate_pdp_locked(id, why.c_str());
+        return;
+    }
+    const auto& p = cellular_.pdp(id);
+    if (!p.active && p.auto_connect) {
+        sched_.call_after(kPdpActivation, [this, id] {
+            if (!pdp_blocked_[static_cast<std::size_t>(id - 1)])
+                activate_pdp_locked(id, "reconnect");
+        });
+    }
+}
+
+void Modem::set_airplane(bool on) {
+    set_modem_fun_locked(on ? 4 : 1);
+}
+
+void Modem::reboot(const std::string& why) {
+    halt_locked(std::string(kRebootReason) + " (fault '" + why + "')");
+}
+
+void Modem::set_socket_limit(int n) {
+    socket_limit_ = n;
+    if (table_.size() < static_cast<std::size_t>(n)) table_.resize(static_cast<std::size_t>(n));
 }
 
 }  // namespace qpysim

@@ -324,10 +324,348 @@ void parse_hosts(const Reader& r, const YAML::Node& node, Scenario& s,
     }
 }
 
+double number(const Reader& r, const YAML::Node& n, const std::string& what, double lo, double hi) {
+    const std::string v = r.scalar(n, what);
+    std::size_t used = 0;
+    double d = 0;
+    try {
+        d = std::stod(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    if (used == 0 || used != v.size() || !(d >= lo && d <= hi)) {
+        std::ostringstream o;
+        o << what << " must be a number from " << lo << " to " << hi << ", got '" << v << "'";
+        r.fail(n.Mark(), o.str());
+    }
+    return d;
+}
+
+bool boolean(const Reader& r, const YAML::Node& n, const std::string& what) {
+    const std::string v = r.scalar(n, what);
+    if (v == "true" || v == "yes" || v == "on") return true;
+    if (v == "false" || v == "no" || v == "off") return false;
+    r.fail(n.Mark(), what + " must be true or false, got '" + v + "'");
+}
+
+std::vector<std::string> fault_kind_names() {
+    std::vector<std::string> v;
+    for (const auto& k : builtin_faults().kinds())
+        v.push_back(k.name);
+    return v;
+}
+
+FaultMatch parse_match(const Reader& r, const YAML::Node& n) {
+    r.expect_map(n, "match");
+    r.check_keys(n, {"host", "port", "socket", "proto"}, "match");
+    FaultMatch m;
+    if (const auto v = n["host"]) m.host = r.scalar(v, "match host");
+    if (const auto v = n["port"]) {
+        const auto port = r.unsigned_int(v, "match port");
+        if (port < 1 || port > 65535) r.fail(v.Mark(), "match port must be 1..65535");
+        m.port = static_cast<int>(port);
+    }
+    if (const auto v = n["socket"]) m.socket = r.unsigned_int(v, "match socket");
+    if (const auto v = n["proto"]) m.udp = r.one_of(v, "match proto", {"tcp", "udp"}) == "udp";
+    return m;
+}
+
+// A fault: a kind name alone, or a mapping with kind and the rest.
+FaultSpec parse_fault(const Reader& r, const YAML::Node& n, bool allow_for) {
+    FaultSpec f;
+    const auto kinds = fault_kind_names();
+    if (n.IsScalar()) {
+        f.kind = r.one_of(n, "a fault", kinds);
+    } else {
+        r.expect_map(n, "a fault");
+        const auto kind = n["kind"];
+        if (!kind) r.fail(n.Mark(), "a fault needs kind: (one of " + Reader::join(kinds) + ")");
+        f.kind = r.one_of(kind, "kind", kinds);
+        const FaultKind& fk = builtin_faults().get(f.kind);
+        for (const auto& kv : n) {
+            const std::string key = r.scalar(kv.first, "a key in a fault");
+            if (key == "kind") continue;
+            if (key == "name") {
+                f.name = r.scalar(kv.second, "name");
+            } else if (key == "match") {
+                f.match = parse_match(r, kv.second);
+            } else if (key == "direction") {
+                const std::string d = r.one_of(kv.second, "direction", {"both", "up", "down"});
+                f.direction = d == "up"     ? Direction::up
+                              : d == "down" ? Direction::down
+                                            : Direction::both;
+            } else if (key == "probability") {
+                f.probability = number(r, kv.second, "probability", 0.0, 1.0);
+            } else if (key == "for" && allow_for) {
+                f.duration = duration(r, kv.second, "for");
+            } else if (std::any_of(fk.settings.begin(), fk.settings.end(),
+                                   [&](const auto& s) { return s.first == key; })) {
+                f.settings[key] = r.scalar(kv.second, f.kind + " " + key);
+            } else {
+                std::vector<std::string> allowed = {"kind", "name", "match", "direction",
+                                                    "probability"};
+                if (allow_for) allowed.push_back("for");
+                for (const auto& s : fk.settings)
+                    allowed.push_back(s.first);
+                std::string hint;
+                if (key == "for") hint = " (in a timeline entry, for: goes on the entry)";
+                r.fail(kv.first.Mark(), "unknown key '" + key + "' in fault " + f.kind +
+                                            " (expected one of " + Reader::join(allowed) + ")" +
+                                            hint);
+            }
+        }
+    }
+    try {
+        make_effect(f);
+    } catch (const UsageError& e) {
+        // Point at the setting the message names, if it names one.
+        YAML::Mark mark = n.Mark();
+        const std::string msg = e.what();
+        if (n.IsMap()) {
+            for (const auto& kv : n) {
+                const std::string key = kv.first.Scalar();
+                if (msg.find("): " + key + " ") != std::string::npos) mark = kv.second.Mark();
+            }
+        }
+        r.fail(mark, msg);
+    }
+    return f;
+}
+
+TimelineEntry fault_at_start(FaultSpec f, const YAML::Node& n) {
+    TimelineEntry e;
+    e.trigger = TimelineEntry::Trigger::at;
+    e.duration = f.duration;
+    f.duration.reset();
+    e.fault = std::move(f);
+    e.line = n.Mark().line + 1;
+    return e;
+}
+
 void parse_link(const Reader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "link");
-    r.check_keys(node, {"latency"}, "link");
-    if (const auto v = node["latency"]) s.latency = duration(r, v, "latency");
+    r.check_keys(node, {"latency", "jitter", "distribution", "bandwidth", "loss"}, "link");
+    // The link as standing faults named "link".
+    const auto add = [&](const std::string& kind, FaultSettings settings) {
+        FaultSpec f;
+        f.kind = kind;
+        f.name = "link";
+        f.settings = std::move(settings);
+        try {
+            make_effect(f);
+        } catch (const UsageError& e) {
+            r.fail(node.Mark(), std::string("link: ") + e.what());
+        }
+        s.timeline.push_back(fault_at_start(std::move(f), node));
+    };
+    if (node["latency"] || node["jitter"]) {
+        FaultSettings st;
+        if (const auto v = node["latency"]) {
+            duration(r, v, "latency");
+            st["latency"] = v.Scalar();
+        }
+        if (const auto v = node["jitter"]) {
+            duration(r, v, "jitter");
+            st["jitter"] = v.Scalar();
+        }
+        if (const auto v = node["distribution"])
+            st["distribution"] = r.one_of(v, "distribution", {"uniform", "normal"});
+        add("latency", std::move(st));
+    } else if (const auto v = node["distribution"]) {
+        r.fail(v.Mark(), "distribution needs latency or jitter");
+    }
+    if (const auto v = node["bandwidth"]) {
+        const std::string rate = r.scalar(v, "bandwidth");
+        if (!parse_rate(rate)) {
+            r.fail(v.Mark(),
+                   "bandwidth must be a rate like 9600bit, 256kbit, 1Mbit or 32KB/s, got '" + rate +
+                       "'");
+        }
+        add("bandwidth", {{"rate", rate}});
+    }
+    if (const auto v = node["loss"]) {
+        number(r, v, "loss", 0.0, 1.0);
+        add("loss", {{"rate", v.Scalar()}});
+    }
+}
+
+void parse_faults(const Reader& r, const YAML::Node& node, Scenario& s) {
+    if (!node.IsSequence()) r.fail(node.Mark(), "faults must be a list of faults");
+    for (const auto& n : node)
+        s.timeline.push_back(fault_at_start(parse_fault(r, n, true), n));
+}
+
+void parse_timeline(const Reader& r, const YAML::Node& node, Scenario& s) {
+    if (!node.IsSequence()) r.fail(node.Mark(), "timeline must be a list of entries");
+    std::vector<std::pair<std::size_t, YAML::Node>> afters;
+    for (const auto& n : node) {
+        r.expect_map(n, "a timeline entry");
+        r.check_keys(n,
+                     {"name", "at", "every", "start", "after", "delay", "jitter", "count", "for",
+                      "probability", "fault"},
+                     "a timeline entry");
+        TimelineEntry e;
+        e.line = n.Mark().line + 1;
+        const int triggers = (n["at"] ? 1 : 0) + (n["every"] ? 1 : 0) + (n["after"] ? 1 : 0);
+        if (triggers != 1) r.fail(n.Mark(), "a timeline entry has exactly one of at, every, after");
+        const auto fault = n["fault"];
+        if (!fault) r.fail(n.Mark(), "a timeline entry needs fault: (what happens)");
+        e.fault = parse_fault(r, fault, false);
+        if (const auto v = n["name"]) e.fault.name = r.scalar(v, "name");
+        const bool instant = builtin_faults().get(e.fault.kind).scope == FaultScope::instant;
+        if (const auto v = n["for"]) {
+            if (instant) r.fail(v.Mark(), e.fault.kind + " happens at once; it takes no for:");
+            e.duration = duration(r, v, "for");
+        }
+        if (const auto v = n["jitter"]) e.jitter = duration(r, v, "jitter");
+        if (const auto v = n["probability"]) e.probability = number(r, v, "probability", 0.0, 1.0);
+        if (const auto v = n["count"]) e.count = r.unsigned_int(v, "count");
+        if (const auto v = n["at"]) {
+            e.trigger = TimelineEntry::Trigger::at;
+            e.at = duration(r, v, "at");
+        } else if (const auto ev = n["every"]) {
+            e.trigger = TimelineEntry::Trigger::every;
+            e.every = duration(r, ev, "every");
+            if (e.every.count() <= 0) r.fail(ev.Mark(), "every must be above zero");
+            e.at = n["start"] ? duration(r, n["start"], "start") : e.every;
+            if (!instant && !e.duration) {
+                r.fail(ev.Mark(), "an every: entry needs for: (how long each " + e.fault.kind +
+                                      " lasts), unless the fault happens at once");
+            }
+            if (e.duration && *e.duration >= e.every) {
+                r.fail(n["for"].Mark(), "for must be shorter than every");
+            }
+        } else {
+            e.trigger = TimelineEntry::Trigger::after;
+            e.after = r.scalar(n["after"], "after");
+            if (const auto dv = n["delay"]) e.delay = duration(r, dv, "delay");
+            afters.emplace_back(s.timeline.size(), n["after"]);
+        }
+        if (n["start"] && e.trigger != TimelineEntry::Trigger::every)
+            r.fail(n["start"].Mark(), "start goes with every:");
+        if (n["delay"] && e.trigger != TimelineEntry::Trigger::after)
+            r.fail(n["delay"].Mark(), "delay goes with after:");
+        s.timeline.push_back(std::move(e));
+    }
+    // `after:` names a device event, or another entry (applied or .lifted).
+    std::vector<std::string> known = device_event_names();
+    for (const auto& e : s.timeline) {
+        known.push_back(e.fault.name.empty() ? e.fault.kind : e.fault.name);
+        known.push_back(known.back() + ".lifted");
+    }
+    for (const auto& [index, n] : afters) {
+        const std::string& ev = s.timeline[index].after;
+        if (std::find(known.begin(), known.end(), ev) == known.end()) {
+            std::string events;
+            for (const auto& d : device_event_names())
+                events += (events.empty() ? "" : ", ") + d;
+            r.fail(n.Mark(), "after: '" + ev + "' is neither a device event (" + events +
+                                 ") nor the name of a fault in this scenario (or NAME.lifted)");
+        }
+    }
+}
+
+SimStatus parse_sim(const Reader& r, const YAML::Node& n) {
+    const std::string w = r.one_of(n, "sim", {"ready", "absent", "locked", "puk", "blocked"});
+    return w == "ready"     ? SimStatus::ready
+           : w == "locked"  ? SimStatus::pin_required
+           : w == "puk"     ? SimStatus::puk_required
+           : w == "blocked" ? SimStatus::blocked
+                            : SimStatus::absent;
+}
+
+void parse_network(const Reader& r, const YAML::Node& node, Scenario& s) {
+    r.expect_map(node, "network");
+    r.check_keys(node, {"registration", "csq", "operator"}, "network");
+    if (const auto v = node["registration"]) {
+        const std::string w =
+            r.one_of(v, "registration",
+                     {"home", "roaming", "searching", "denied", "not_searching", "unknown"});
+        s.registration = w == "home"        ? RegState::home
+                         : w == "roaming"   ? RegState::roaming
+                         : w == "searching" ? RegState::searching
+                         : w == "denied"    ? RegState::denied
+                         : w == "unknown"   ? RegState::unknown
+                                            : RegState::not_searching;
+    }
+    if (const auto v = node["csq"]) {
+        const auto csq = r.unsigned_int(v, "csq");
+        if (csq > 31 && csq != 99) r.fail(v.Mark(), "csq must be 0..31 or 99 (unknown)");
+        s.csq = static_cast<int>(csq);
+    }
+    if (const auto v = node["operator"]) {
+        r.expect_map(v, "operator");
+        r.check_keys(v, {"long", "short", "mcc", "mnc"}, "operator");
+        Operator op;
+        if (const auto x = v["long"]) op.long_name = r.scalar(x, "operator long");
+        if (const auto x = v["short"]) op.short_name = r.scalar(x, "operator short");
+        if (const auto x = v["mcc"]) op.mcc = r.scalar(x, "operator mcc");
+        if (const auto x = v["mnc"]) op.mnc = r.scalar(x, "operator mnc");
+        s.network_operator = op;
+    }
+}
+
+void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
+    if (!node.IsSequence()) r.fail(node.Mark(), "pdp must be a list of contexts");
+    for (const auto& n : node) {
+        r.expect_map(n, "a pdp context");
+        r.check_keys(n, {"id", "apn", "ip_type", "active", "reconnect"}, "a pdp context");
+        PdpSetup p;
+        if (const auto v = n["id"]) {
+            const auto id = r.unsigned_int(v, "id");
+            if (id < 1 || id > static_cast<std::uint64_t>(Cellular::kPdpCount)) {
+                r.fail(v.Mark(), "id must be 1.." + std::to_string(Cellular::kPdpCount));
+            }
+            p.id = static_cast<int>(id);
+        }
+        for (const auto& other : s.pdp) {
+            if (other.id == p.id)
+                r.fail(n.Mark(), "pdp context " + std::to_string(p.id) + " twice");
+        }
+        if (const auto v = n["apn"]) p.apn = r.scalar(v, "apn");
+        if (const auto v = n["ip_type"]) {
+            const std::string t = r.one_of(v, "ip_type", {"ipv4", "ipv6", "ipv4v6"});
+            p.ip_type = t == "ipv4" ? 0 : t == "ipv6" ? 1 : 2;
+        }
+        if (const auto v = n["active"]) p.active = boolean(r, v, "active");
+        if (const auto v = n["reconnect"]) p.auto_connect = boolean(r, v, "reconnect");
+        s.pdp.push_back(p);
+    }
+}
+
+void parse_module(const Reader& r, const YAML::Node& n, Scenario& s) {
+    const auto model = [&](const YAML::Node& v) {
+        const std::string m = r.scalar(v, "module");
+        try {
+            s.module = find_module(m).model;
+        } catch (const UsageError&) {
+            r.fail(v.Mark(), "module must be one of " + Reader::join(names_of_modules()) +
+                                 ", got '" + m + "'");
+        }
+    };
+    if (n.IsScalar()) {
+        model(n);
+        return;
+    }
+    r.expect_map(n, "module");
+    r.check_keys(n, {"model", "sockets", "sndbuf", "rcvbuf"}, "module");
+    if (const auto v = n["model"]) model(v);
+    if (const auto v = n["sockets"]) {
+        const auto k = r.unsigned_int(v, "sockets");
+        if (k < 1 || k > 64) r.fail(v.Mark(), "sockets must be 1..64");
+        s.sockets = static_cast<int>(k);
+    }
+    for (const char* key : {"sndbuf", "rcvbuf"}) {
+        if (const auto v = n[key]) {
+            const std::string text = r.scalar(v, key);
+            const auto b = parse_bytes(text);
+            if (!b || *b < 536 || *b > 1e6) {
+                r.fail(v.Mark(), std::string(key) + " must be a size from 536 bytes to 1MB, got '" +
+                                     text + "'");
+            }
+            (std::string(key) == "sndbuf" ? s.sndbuf : s.rcvbuf) = static_cast<std::size_t>(*b);
+        }
+    }
 }
 
 }  // namespace
@@ -372,8 +710,8 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (!root || root.IsNull()) throw ScenarioError(source + ": the scenario is empty");
     r.expect_map(root, "a scenario");
     r.check_keys(root,
-                 {"version", "name", "description", "module", "dialect", "clock", "seed", "dns",
-                  "forward", "hosts", "link"},
+                 {"version", "name", "description", "module", "dialect", "clock", "seed", "sim",
+                  "network", "pdp", "dns", "forward", "hosts", "link", "faults", "timeline"},
                  "the scenario");
     if (const auto n = root["version"]) {
         const auto v = r.unsigned_int(n, "version");
@@ -382,15 +720,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     }
     if (const auto n = root["name"]) s.name = r.scalar(n, "name");
     if (const auto n = root["description"]) s.description = r.scalar(n, "description");
-    if (const auto n = root["module"]) {
-        s.module = r.scalar(n, "module");
-        try {
-            s.module = find_module(*s.module).model;
-        } catch (const UsageError&) {
-            r.fail(n.Mark(), "module must be one of " + Reader::join(names_of_modules()) +
-                                 ", got '" + *s.module + "'");
-        }
-    }
+    if (const auto n = root["module"]) parse_module(r, n, s);
     if (const auto n = root["dialect"]) s.dialect = r.one_of(n, "dialect", names_of_dialects());
     if (const auto n = root["clock"]) s.clock = r.one_of(n, "clock", {"real", "virtual"});
     if (const auto n = root["seed"]) s.seed = r.unsigned_int(n, "seed");
@@ -398,7 +728,12 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["forward"]) parse_forward(r, n, s);
     const std::string base_dir = std::filesystem::path(source).parent_path().string();
     if (const auto n = root["hosts"]) parse_hosts(r, n, s, base_dir.empty() ? "." : base_dir);
+    if (const auto n = root["sim"]) s.sim = parse_sim(r, n);
+    if (const auto n = root["network"]) parse_network(r, n, s);
+    if (const auto n = root["pdp"]) parse_pdp(r, n, s);
     if (const auto n = root["link"]) parse_link(r, n, s);
+    if (const auto n = root["faults"]) parse_faults(r, n, s);
+    if (const auto n = root["timeline"]) parse_timeline(r, n, s);
     return s;
 }
 
@@ -424,7 +759,16 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
     for (const auto& h : s.hosts) {
         config.hosts.push_back(h);
     }
-    if (s.latency) config.link.latency = *s.latency;
+    if (s.sim) config.sim = s.sim;
+    if (s.registration) config.registration = s.registration;
+    if (s.csq) config.csq = s.csq;
+    if (s.network_operator) config.network_operator = s.network_operator;
+    if (!s.pdp.empty()) config.pdp = s.pdp;
+    if (s.sockets) config.socket_limit = s.sockets;
+    if (s.sndbuf) config.sndbuf = s.sndbuf;
+    if (s.rcvbuf) config.rcvbuf = s.rcvbuf;
+    for (const auto& e : s.timeline)
+        config.timeline.push_back(e);
     // Every peer in-process: virtual time unless the scenario says otherwise.
     if (!s.clock && !s.hosts.empty() && s.forward.empty()) config.clock = ClockMode::virtual_time;
 }
@@ -439,7 +783,8 @@ std::string describe(const Scenario& s) {
     o << "  seed:    " << (s.seed ? std::to_string(*s.seed) : std::string("from the command line"))
       << "\n";
     if (s.dns.empty()) {
-        o << "  dns:     (the PC's resolver)\n";
+        o << "  dns:     "
+          << (s.hosts.empty() ? "(the PC's resolver)" : "(the virtual hosts' names)") << "\n";
     } else {
         o << "  dns:     " << s.dns.size() << " name" << (s.dns.size() == 1 ? "" : "s") << "\n";
         for (const auto& [name, addrs] : s.dns) {
@@ -463,14 +808,116 @@ std::string describe(const Scenario& s) {
         for (const auto& [port, kind] : h.udp)
             o << "    " << port << "/udp " << to_string(kind) << "\n";
     }
-    if (s.latency) o << "  link:    " << to_millis(*s.latency) << " ms one way\n";
     if (!s.forward.empty()) {
         o << "  forward: " << s.forward.size() << " destination"
           << (s.forward.size() == 1 ? "" : "s") << " (through the PC)\n";
         for (const auto& [from, to] : s.forward)
             o << "    " << from << " -> " << to << "\n";
     }
+    const auto limits = s.sockets || s.sndbuf || s.rcvbuf;
+    if (limits) {
+        o << "  limits: ";
+        if (s.sockets) o << " " << *s.sockets << " sockets";
+        if (s.sndbuf) o << " sndbuf " << *s.sndbuf << " B";
+        if (s.rcvbuf) o << " rcvbuf " << *s.rcvbuf << " B";
+        o << "\n";
+    }
+    if (s.sim || s.registration || s.csq || s.network_operator) {
+        o << "  cell:   ";
+        if (s.sim) o << " SIM " << static_cast<int>(*s.sim);
+        if (s.registration) o << " registration " << static_cast<int>(*s.registration);
+        if (s.csq) o << " CSQ " << *s.csq;
+        if (s.network_operator) o << " operator " << s.network_operator->short_name;
+        o << "\n";
+    }
+    for (const auto& p : s.pdp) {
+        o << "  pdp " << p.id << ":   " << (p.apn.empty() ? "(default APN)" : p.apn) << ", "
+          << (p.ip_type == 0   ? "IPv4"
+              : p.ip_type == 1 ? "IPv6"
+                               : "IPv4v6")
+          << (p.active ? ", active at boot" : ", inactive")
+          << (p.auto_connect ? ", reconnects" : "") << "\n";
+    }
+    if (!s.timeline.empty()) {
+        o << "  faults and timeline (" << s.timeline.size() << "):\n";
+        for (const auto& e : s.timeline) {
+            o << "    ";
+            switch (e.trigger) {
+                case TimelineEntry::Trigger::at:
+                    o << (e.at.count() == 0 ? std::string("from boot")
+                                            : "at " + format_duration(e.at));
+                    break;
+                case TimelineEntry::Trigger::every:
+                    o << "every " << format_duration(e.every) << " from " << format_duration(e.at);
+                    if (e.count) o << " (" << *e.count << " times)";
+                    break;
+                case TimelineEntry::Trigger::after:
+                    o << "after " << e.after;
+                    if (e.delay.count() > 0) o << " + " << format_duration(e.delay);
+                    if (e.count.value_or(1) != 1)
+                        o << " ("
+                          << (*e.count == 0 ? std::string("every time")
+                                            : std::to_string(*e.count) + " times")
+                          << ")";
+                    break;
+            }
+            if (e.jitter.count() > 0) o << " +-" << format_duration(e.jitter);
+            o << ": " << describe(e.fault);
+            if (e.duration) o << " for " << format_duration(*e.duration);
+            if (e.probability < 1.0) o << ", probability " << e.probability;
+            o << "\n";
+        }
+    }
     return o.str();
+}
+
+std::string describe(const FaultSpec& f) {
+    std::string out = f.kind;
+    if (!f.name.empty() && f.name != f.kind) out += " '" + f.name + "'";
+    for (const auto& [k, v] : f.settings)
+        out += " " + k + "=" + v;
+    std::string scope;
+    const auto add = [&](const std::string& x) { scope += (scope.empty() ? "" : ", ") + x; };
+    if (f.match.host) add("host " + *f.match.host);
+    if (f.match.port) add("port " + std::to_string(*f.match.port));
+    if (f.match.socket) add("socket " + std::to_string(*f.match.socket));
+    if (f.match.udp) add(*f.match.udp ? "udp" : "tcp");
+    if (f.direction != Direction::both) add(to_string(f.direction));
+    if (f.probability < 1.0) {
+        std::ostringstream p;
+        p << "probability " << f.probability;
+        add(p.str());
+    }
+    if (!scope.empty()) out += " (" + scope + ")";
+    if (f.duration) out += " for " + format_duration(*f.duration);
+    return out;
+}
+
+FaultSpec fault_spec_from(const std::map<std::string, std::string>& fields,
+                          const std::map<std::string, std::string>& match) {
+    // Build the same YAML a scenario would hold and read it with the same rules.
+    YAML::Emitter e;
+    e << YAML::BeginMap;
+    for (const auto& [k, v] : fields)
+        e << YAML::Key << k << YAML::Value << v;
+    if (!match.empty()) {
+        e << YAML::Key << "match" << YAML::Value << YAML::BeginMap;
+        for (const auto& [k, v] : match)
+            e << YAML::Key << k << YAML::Value << v;
+        e << YAML::EndMap;
+    }
+    e << YAML::EndMap;
+    const Reader r("fault");
+    const YAML::Node n = YAML::Load(e.c_str());
+    try {
+        return parse_fault(r, n, true);
+    } catch (const ScenarioError& err) {
+        // "fault:1:3: message" -> "message": there is no file to point at.
+        std::string msg = err.what();
+        const auto colon = msg.find(": ");
+        if (msg.rfind("fault:", 0) == 0 && colon != std::string::npos) msg = msg.substr(colon + 2);
+        throw UsageError(msg);
+    }
 }
 
 }  // namespace qpysim

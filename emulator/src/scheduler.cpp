@@ -309,10 +309,11 @@ void Scheduler::dispatch() {
     assert(running_ == nullptr);
     while (ready_.empty()) {
         if (halted_ || participants_.empty()) return;
+        // Daemons waiting for work that will not come is just an idle module.
+        const bool someone = std::any_of(participants_.begin(), participants_.end(),
+                                         [](const auto& p) { return !p->daemon; });
+        if (!someone && busy_ == 0) return;
         if (timers_.empty()) {
-            // Daemons waiting for work that will not come is just an idle module.
-            const bool someone = std::any_of(participants_.begin(), participants_.end(),
-                                             [](const auto& p) { return !p->daemon; });
             if (someone) on_deadlock_();
             return;
         }

@@ -336,7 +336,18 @@ void PeerEnd::on_segment(const std::shared_ptr<Connection>& /*via*/, Segment s) 
             phase_ = Phase::closed;
             modem_.forget_peer(this);
             break;
+        case Segment::Kind::Probe:     // answered by the Connection
+        case Segment::Kind::ProbeAck:  // services send no probes
+            break;
     }
+}
+
+void PeerEnd::on_give_up() {
+    // Our segments to the device were lost TCP_MAXRTX times: abort, with no RST.
+    auto self = shared_from_this();
+    phase_ = Phase::closed;
+    conn_->detach(side_);
+    modem_.forget_peer(this);
 }
 
 void PeerEnd::on_peer_detached() {

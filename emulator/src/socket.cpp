@@ -22,6 +22,9 @@ constexpr std::size_t kMaxDatagrams = 16;
 constexpr Duration kSynRto = 3s;
 constexpr int kSynMaxRetries = 6;
 constexpr Duration kSlowTick = 500ms;
+// QuecPython's TCP_KEEPALIVE: TCP_KEEPINTVL 25 s and TCP_KEEPCNT 3.
+constexpr Duration kKeepaliveInterval = 25s;
+constexpr int kKeepaliveProbes = 3;
 // QuecPython connect(): 1 <= timeout < 25 s waits with select().
 constexpr Duration kSelectWindowMin = 1s;
 constexpr Duration kSelectWindowMax = 25s;
@@ -38,8 +41,8 @@ Socket::Socket(Modem& modem, SockType type, bool v6, int proto, int fd)
       v6_(v6),
       proto_(proto),
       fd_(fd),
-      rcvbuf_(modem.profile().rcvbuf),
-      sndbuf_(modem.profile().sndbuf) {
+      rcvbuf_(modem.rcvbuf_limit()),
+      sndbuf_(modem.sndbuf_limit()) {
     advertised_edge_ = right_edge();
     tcp_.set_observer([this](TcpState from, TcpState to) { trace_state(from, to); });
 }
@@ -96,7 +99,7 @@ std::optional<DeviceTime> Socket::io_deadline(errc& on_expiry) const {
 Endpoint Socket::resolve_one(Lock& lk, const std::string& host, int port) {
     check_port(port);
     const std::string name = host.empty() ? std::string(v6_ ? "::" : "0.0.0.0") : host;
-    auto ips = modem_.resolver().resolve(lk, name);
+    auto ips = modem_.resolve(lk, name);
     // Prefer the socket's own family, as lwIP's getaddrinfo with the socket's hints would.
     auto it = std::find_if(ips.begin(), ips.end(),
                            [this](const IpAddress& a) { return a.is_v6() == v6_; });
@@ -164,6 +167,7 @@ void Socket::listen(int backlog) {
         apply(tcp_.step(TcpEvent::Close, sched_.now()));
         throw;
     }
+    if (!host_side_) modem_.device_event("listen");
 }
 
 Socket::Accepted Socket::accept() {
@@ -216,6 +220,8 @@ void Socket::accept_syn(const std::shared_ptr<Connection>& via, const Segment& s
     child->listener_ = weak_from_this();
     child->host_side_ = host_side_;
     child->peer_edge_ = syn.window;
+    child->keepalive_minutes_ = keepalive_minutes_;  // lwIP copies so_options to the child
+    if (!host_side_) via->set_device_socket(child->id_);
     via->attach(Side::b, child);
     half_open_.push_back(child);
     child->apply(child->tcp_.step(TcpEvent::ChildOpen, sched_.now()));
@@ -294,6 +300,7 @@ void Socket::start_connect(Lock& /*lk*/, const Endpoint& remote) {
     if (!modem_.cellular().data_ready()) fail(errc::host_unreachable);
     conn_ = modem_.open_connection(shared_from_this(), *local_, remote);
     side_ = Side::a;
+    if (!host_side_) conn_->set_device_socket(id_);
     remote_ = remote;
     modem_.trace_event(TraceEvent(sched_.now(), "connect")
                            .num("sock", static_cast<std::int64_t>(id_))
@@ -301,6 +308,7 @@ void Socket::start_connect(Lock& /*lk*/, const Endpoint& remote) {
                            .str("remote", remote.to_string()));
     apply(tcp_.step(TcpEvent::ActiveOpen, sched_.now()));
     syn_retries_ = 0;
+    if (!host_side_) modem_.device_event("connect");
     arm_syn_timer(sched_.now() + kSynRto);
 }
 
@@ -641,6 +649,8 @@ void Socket::on_segment(const std::shared_ptr<Connection>& via, Segment s) {
         return;
     }
     if (via != conn_) return;  // a stale connection
+    last_heard_ = now;
+    probes_sent_ = 0;
     switch (s.kind) {
         case Segment::Kind::Syn:
             if (tcp_.state() == TcpState::SynSent) {
@@ -678,7 +688,56 @@ void Socket::on_segment(const std::shared_ptr<Connection>& via, Segment s) {
         case Segment::Kind::Rst:
             apply(tcp_.step(TcpEvent::RecvRst, now));
             break;
+        case Segment::Kind::Probe:     // the Connection answers probes itself
+        case Segment::Kind::ProbeAck:  // the peer is alive: last_heard_ says so
+            break;
     }
+}
+
+void Socket::on_give_up() {
+    // Retransmissions exhausted (lwIP tcp_slowtmr, TCP_MAXRTX): ERR_ABRT, no RST.
+    auto self = shared_from_this();
+    modem_.trace_event(TraceEvent(sched_.now(), "give_up")
+                           .num("sock", static_cast<std::int64_t>(id_))
+                           .str("why", "retransmissions exhausted"));
+    apply(tcp_.step(TcpEvent::GiveUp, sched_.now()));
+}
+
+void Socket::arm_keepalive(DeviceTime at) {
+    if (keepalive_timer_) sched_.cancel(keepalive_timer_);
+    keepalive_timer_ = sched_.call_at(at, [w = weak_from_this()] {
+        if (auto s = w.lock()) {
+            s->keepalive_timer_ = 0;
+            s->keepalive_fired();
+        }
+    });
+}
+
+void Socket::keepalive_fired() {
+    if (!conn_ || keepalive_minutes_ == 0 || !tcp_.is_synchronized()) return;
+    const DeviceTime now = sched_.now();
+    const Duration idle = std::chrono::minutes(keepalive_minutes_);
+    if (probes_sent_ == 0 && now < last_heard_ + idle) {
+        arm_keepalive(last_heard_ + idle);  // the peer spoke since: wait again
+        return;
+    }
+    if (probes_sent_ >= kKeepaliveProbes) {
+        // lwIP: keepalive timeout removes the pcb with an RST (ERR_ABRT).
+        modem_.trace_event(TraceEvent(now, "keepalive_timeout")
+                               .num("sock", static_cast<std::int64_t>(id_))
+                               .num("probes", probes_sent_));
+        conn_->send(side_, Segment::rst());
+        apply(tcp_.step(TcpEvent::GiveUp, now));
+        return;
+    }
+    ++probes_sent_;
+    if (modem_.tracing()) {
+        modem_.trace_event(TraceEvent(now, "keepalive_probe")
+                               .num("sock", static_cast<std::int64_t>(id_))
+                               .num("probe", probes_sent_));
+    }
+    conn_->send(side_, Segment::probe());
+    arm_keepalive(now + kKeepaliveInterval);
 }
 
 void Socket::on_peer_detached() {
@@ -718,6 +777,9 @@ void Socket::apply(const TcpActions& a, bool ack_fin) {
     if (a.send_rst && conn_) conn_->send(side_, Segment::rst());
     if (a.connected) {
         ever_connected_ = true;
+        last_heard_ = sched_.now();
+        if (keepalive_minutes_ > 0)
+            arm_keepalive(last_heard_ + std::chrono::minutes(keepalive_minutes_));
         if (syn_timer_) {
             sched_.cancel(syn_timer_);
             syn_timer_ = 0;
@@ -755,6 +817,10 @@ void Socket::free_pcb() {
     if (syn_timer_) {
         sched_.cancel(syn_timer_);
         syn_timer_ = 0;
+    }
+    if (keepalive_timer_) {
+        sched_.cancel(keepalive_timer_);
+        keepalive_timer_ = 0;
     }
     if (conn_) {
         conn_->detach(side_);
@@ -816,6 +882,10 @@ void Socket::set_keepalive_minutes(int minutes) {
     }
     if (type_ != SockType::stream) return;  // the firmware only applies it to SOCK_STREAM
     keepalive_minutes_ = minutes;
+    if (tcp_.is_synchronized() && conn_) {
+        probes_sent_ = 0;
+        arm_keepalive(std::max(last_heard_, sched_.now()) + std::chrono::minutes(minutes));
+    }
     modem_.trace_event(TraceEvent(sched_.now(), "keepalive")
                            .num("sock", static_cast<std::int64_t>(id_))
                            .num("idle_s", minutes * 60)

@@ -109,5 +109,13 @@ TEST(cli_listing, dialects_and_modules) {
     EXPECT_NE(r.out.find("BG95"), std::string::npos);
 }
 
+TEST(cli_listing, faults_with_their_settings) {
+    const Result r = call({"faults"});
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_NE(r.out.find("nat_idle\t(link) the carrier NAT forgets"), std::string::npos);
+    EXPECT_NE(r.out.find("    rate: required: 9600bit"), std::string::npos);
+    EXPECT_NE(r.out.find("pdp_down\t(module)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace qpysim::cli

@@ -37,7 +37,8 @@ TEST(scenario_parse, top_level_settings) {
 TEST(scenario_errors, unknown_key_names_line_column_and_choices) {
     EXPECT_EQ(error_of("name: x\ndsn:\n  a: 1.2.3.4\n"),
               "s.yaml:2:1: unknown key 'dsn' in the scenario (expected one of version, name, "
-              "description, module, dialect, clock, seed, dns, forward, hosts, link)");
+              "description, module, dialect, clock, seed, sim, network, pdp, dns, forward, hosts, "
+              "link, faults, timeline)");
 }
 
 TEST(scenario_errors, bad_address_points_at_the_value) {
@@ -111,7 +112,12 @@ link:
     ASSERT_EQ(steps.size(), 4u);
     EXPECT_EQ(steps[2].delay, 1500ms);
     EXPECT_EQ(steps[3].kind, ScriptStep::Kind::close);
-    EXPECT_EQ(s.latency, 40ms);
+    // link: becomes a standing latency fault named "link", from boot.
+    ASSERT_EQ(s.timeline.size(), 1u);
+    EXPECT_EQ(s.timeline[0].fault.kind, "latency");
+    EXPECT_EQ(s.timeline[0].fault.name, "link");
+    EXPECT_EQ(s.timeline[0].fault.settings.at("latency"), "40ms");
+    EXPECT_EQ(s.timeline[0].at, 0ms);
 }
 
 TEST(scenario_parse, virtual_hosts_choose_virtual_time_unless_forwards_need_the_pc) {
@@ -183,6 +189,131 @@ TEST(scenario_describe, summarises_on_one_screen) {
     const std::string d = describe(parse_scenario("name: demo\ndns:\n  x.example: 1.2.3.4\n", "s"));
     EXPECT_NE(d.find("demo"), std::string::npos);
     EXPECT_NE(d.find("x.example -> 1.2.3.4"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace qpysim
+
+namespace qpysim {
+namespace {
+
+std::string scenario_error(const std::string& text) {
+    try {
+        parse_scenario(text, "f.yaml");
+    } catch (const ScenarioError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+TEST(scenario_faults, cellular_state_pdp_and_module_limits) {
+    const Scenario s = parse_scenario(R"(
+module: {model: ec200u, sockets: 4, sndbuf: 8KB, rcvbuf: 2920}
+sim: locked
+network:
+  registration: roaming
+  csq: 12
+  operator: {long: TEST NET, short: TST, mcc: "001", mnc: "01"}
+pdp:
+  - {id: 1, apn: iot.example, ip_type: ipv4v6, reconnect: false}
+  - {id: 2, apn: mms, active: false}
+)",
+                                      "s.yaml");
+    EXPECT_EQ(s.module, "EC200U");
+    EXPECT_EQ(s.sockets, 4);
+    EXPECT_EQ(s.sndbuf, 8000u);
+    EXPECT_EQ(s.rcvbuf, 2920u);
+    EXPECT_EQ(s.sim, SimStatus::pin_required);
+    EXPECT_EQ(s.registration, RegState::roaming);
+    EXPECT_EQ(s.csq, 12);
+    EXPECT_EQ(s.network_operator->mcc, "001");
+    ASSERT_EQ(s.pdp.size(), 2u);
+    EXPECT_EQ(s.pdp[0].ip_type, 2);
+    EXPECT_FALSE(s.pdp[0].auto_connect);
+    EXPECT_FALSE(s.pdp[1].active);
+}
+
+TEST(scenario_faults, faults_and_timeline_entries) {
+    const Scenario s = parse_scenario(R"(
+faults:
+  - {kind: loss, rate: 5%, match: {host: a.test, port: 80, proto: tcp}, direction: up}
+  - refuse
+timeline:
+  - {name: out, at: 30s, for: 10s, fault: coverage_loss}
+  - {every: 5m, jitter: 1m, count: 3, probability: 0.5, for: 15s, fault: pdp_down}
+  - {after: out.lifted, delay: 2s, fault: {kind: signal, csq: 3}}
+)",
+                                      "s.yaml");
+    ASSERT_EQ(s.timeline.size(), 5u);
+    EXPECT_EQ(s.timeline[0].fault.kind, "loss");
+    EXPECT_EQ(s.timeline[0].fault.match.host, "a.test");
+    EXPECT_EQ(s.timeline[0].fault.match.udp, false);
+    EXPECT_EQ(s.timeline[0].fault.direction, Direction::up);
+    EXPECT_EQ(s.timeline[1].fault.kind, "refuse");
+    EXPECT_EQ(s.timeline[2].at, 30s);
+    EXPECT_EQ(s.timeline[2].duration, 10s);
+    EXPECT_EQ(s.timeline[2].fault.name, "out");
+    EXPECT_EQ(s.timeline[3].trigger, TimelineEntry::Trigger::every);
+    EXPECT_EQ(s.timeline[3].at, 5min);  // the first occurrence: one period in
+    EXPECT_EQ(s.timeline[3].count, 3u);
+    EXPECT_EQ(s.timeline[4].after, "out.lifted");
+    EXPECT_EQ(s.timeline[4].delay, 2s);
+}
+
+TEST(scenario_faults, every_mistake_points_at_its_line_and_column) {
+    EXPECT_EQ(scenario_error("faults:\n  - {kind: loss, rate: lots}\n"),
+              "f.yaml:2:24: fault 'loss' (loss): rate must be a number from 0 to 1, got 'lots'");
+    EXPECT_EQ(scenario_error("faults:\n  - {kind: loss, rat: 1}\n"),
+              "f.yaml:2:18: unknown key 'rat' in fault loss (expected one of kind, name, match, "
+              "direction, probability, for, rate)");
+    EXPECT_EQ(scenario_error("faults:\n  - {rate: 1}\n"),
+              "f.yaml:2:5: a fault needs kind: (one of latency, bandwidth, loss, slicer, "
+              "limit_data, reset_peer, blackhole, refuse, slow_close, half_open, nat_idle, "
+              "dns_nxdomain, dns_servfail, dns_timeout, dns_slow, dns_wrong, coverage_loss, "
+              "registration, signal, sim, pdp_down, airplane, reboot, sockets, sndbuf, rcvbuf)");
+    EXPECT_EQ(scenario_error("timeline:\n  - {at: 1s, every: 2s, fault: reboot}\n"),
+              "f.yaml:2:5: a timeline entry has exactly one of at, every, after");
+    EXPECT_EQ(scenario_error("timeline:\n  - {every: 1m, fault: pdp_down}\n"),
+              "f.yaml:2:13: an every: entry needs for: (how long each pdp_down lasts), unless "
+              "the fault happens at once");
+    EXPECT_EQ(scenario_error("timeline:\n  - {every: 1m, for: 2m, fault: pdp_down}\n"),
+              "f.yaml:2:22: for must be shorter than every");
+    EXPECT_EQ(scenario_error("timeline:\n  - {at: 1s, for: 2s, fault: reboot}\n"),
+              "f.yaml:2:19: reboot happens at once; it takes no for:");
+    EXPECT_EQ(scenario_error("timeline:\n  - {after: lunch, fault: reboot}\n"),
+              "f.yaml:2:13: after: 'lunch' is neither a device event (boot, connect, dns, "
+              "listen, pdp_active, pdp_inactive, registered, deregistered) nor the name of a "
+              "fault in this scenario (or NAME.lifted)");
+    EXPECT_EQ(scenario_error("timeline:\n  - {at: 1s, fault: {kind: signal, csq: 3, for: 2s}}\n"),
+              "f.yaml:2:44: unknown key 'for' in fault signal (expected one of kind, name, "
+              "match, direction, probability, csq) (in a timeline entry, for: goes on the "
+              "entry)");
+    EXPECT_EQ(scenario_error("network: {csq: 40}\n"),
+              "f.yaml:1:16: csq must be 0..31 or 99 (unknown)");
+    EXPECT_EQ(scenario_error("pdp:\n  - {id: 9}\n"), "f.yaml:2:10: id must be 1..7");
+    EXPECT_EQ(scenario_error("module: {model: EC600U, sockets: 0}\n"),
+              "f.yaml:1:34: sockets must be 1..64");
+    EXPECT_EQ(scenario_error("link: {bandwidth: quick}\n"),
+              "f.yaml:1:19: bandwidth must be a rate like 9600bit, 256kbit, 1Mbit or 32KB/s, "
+              "got 'quick'");
+    EXPECT_EQ(scenario_error("faults:\n  - {kind: pdp_down, direction: up}\n"),
+              "f.yaml:2:33: fault 'pdp_down' (pdp_down): direction applies to link faults only");
+}
+
+TEST(scenario_faults, fault_specs_from_python_dicts_use_the_same_rules) {
+    const FaultSpec f =
+        fault_spec_from({{"kind", "latency"}, {"latency", "0.2"}, {"for", "30"}}, {{"port", "80"}});
+    EXPECT_EQ(f.kind, "latency");
+    EXPECT_EQ(f.duration, 30s);
+    EXPECT_EQ(f.match.port, 80);
+    try {
+        fault_spec_from({{"kind", "latency"}, {"latency", "x"}}, {});
+        FAIL();
+    } catch (const UsageError& e) {
+        EXPECT_STREQ(e.what(),
+                     "fault 'latency' (latency): latency must be a duration like 250ms, 1.5s "
+                     "or 5m, got 'x'");
+    }
 }
 
 }  // namespace

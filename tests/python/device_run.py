@@ -7,8 +7,11 @@ import qpysim
 
 
 def run_device(tmp_path: Path, capsys, source: str, *, clock: str = "virtual", setup=None,
-               files=None, timeout=None, expect=(), **modem_options):
-    """Run `source` as /usr/main.py; returns (result, stdout, stderr, device)."""
+               files=None, timeout=None, expect=(), faults=(), **modem_options):
+    """Run `source` as /usr/main.py; returns (result, stdout, stderr, device).
+
+    `faults` are dev.faults.apply() keyword dicts, applied before the script runs.
+    """
     for name, text in (files or {}).items():
         p = tmp_path / name
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -18,6 +21,8 @@ def run_device(tmp_path: Path, capsys, source: str, *, clock: str = "virtual", s
     dev = qpysim.Device(fs=str(tmp_path), clock=clock, **modem_options)
     if setup is not None:
         setup(dev.modem)
+    for f in faults:
+        dev.faults.apply(**f)
     capsys.readouterr()
     result = dev.run(str(script), timeout=timeout, expect=expect)
     out, err = capsys.readouterr()

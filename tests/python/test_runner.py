@@ -88,7 +88,7 @@ def test_a_restart_loop_stops_at_the_limit_with_a_clear_message(tmp_path):
     r = qpysim("run", "--clock", "virtual", "--max-restarts", "3", script)
     assert r.returncode == 1
     assert r.stdout.count("up") == 4
-    assert "restarted the module 4 times; giving up (limit: --max-restarts 3)" in r.stderr
+    assert "the module restarted 4 times; giving up (limit: --max-restarts 3)" in r.stderr
 
 
 def test_modules_are_fresh_after_a_restart(tmp_path):

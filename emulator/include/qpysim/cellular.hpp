@@ -50,6 +50,15 @@ struct PdpContext {
     IpAddress dns2;
 };
 
+// A PDP context the scenario configures at power-on.
+struct PdpSetup {
+    int id = 1;
+    int ip_type = 0;  // 0 IPv4, 1 IPv6, 2 IPv4v6
+    std::string apn;
+    bool active = true;
+    bool auto_connect = true;  // activated at boot, re-activated after a loss
+};
+
 // What the SIM and the module say about themselves. Drawn from the seed.
 struct Identity {
     std::string imei;

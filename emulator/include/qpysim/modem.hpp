@@ -6,6 +6,7 @@
 // and expect the lock held.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -19,17 +20,23 @@
 
 #include "qpysim/address.hpp"
 #include "qpysim/cellular.hpp"
+#include "qpysim/faults.hpp"
 #include "qpysim/link.hpp"
 #include "qpysim/profile.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scheduler.hpp"
 #include "qpysim/services.hpp"
 #include "qpysim/socket.hpp"
+#include "qpysim/timeline.hpp"
 #include "qpysim/trace.hpp"
 
 namespace qpysim {
 
 class HostGateway;
+
+// Halt reasons that start with this mean the module rebooted (a reboot fault):
+// `qpysim run` powers it on again and the script starts over.
+inline constexpr const char* kRebootReason = "the module rebooted";
 
 struct ModemConfig {
     ClockMode clock = ClockMode::real;
@@ -59,8 +66,22 @@ struct ModemConfig {
     std::map<std::string, std::string> forwards;
     // Virtual hosts and their services (in-process peers).
     std::vector<HostConfig> hosts;
-    // Every connection's link, each direction.
-    LinkShape link;
+    // The cellular side at power-on (unset: SIM ready, registered home, CSQ 24).
+    std::optional<SimStatus> sim;
+    std::optional<RegState> registration;
+    std::optional<int> csq;
+    std::optional<Operator> network_operator;
+    std::vector<PdpSetup> pdp;  // empty: context 1, IPv4, active, reconnecting
+    // Module limits (unset: the model's).
+    std::optional<int> socket_limit;
+    std::optional<std::size_t> sndbuf;
+    std::optional<std::size_t> rcvbuf;
+    // Faults in force from power-on (the scenario's link: and faults:), and
+    // the timeline, in scenario time; timeline_offset is the scenario time at
+    // this power-on (the uptime of earlier boots).
+    std::vector<FaultSpec> faults;
+    std::vector<TimelineEntry> timeline;
+    Duration timeline_offset{0};
 };
 
 // Something a device callback should hear about (dataCall.setCallback...).
@@ -76,10 +97,10 @@ struct AddrInfo {
     int port = 0;
 };
 
-class Modem {
+class Modem final : public LinkHost, private ModuleControl {
   public:
     explicit Modem(ModemConfig config);
-    ~Modem();
+    ~Modem() override;
     Modem(const Modem&) = delete;
     Modem& operator=(const Modem&) = delete;
 
@@ -112,6 +133,16 @@ class Modem {
     Cellular cellular_snapshot();
     // RTC seconds (Unix time, UTC) now.
     double rtc_now();
+
+    // ---- faults (take the lock) ----
+    // Apply a fault now; returns its id (0 for an instant fault such as
+    // reboot). Throws UsageError for a bad spec, naming what is wrong.
+    std::uint64_t apply_fault(FaultSpec spec);
+    // Lift every fault with this name (or id); returns how many were lifted.
+    std::size_t lift_fault(const std::string& name_or_id);
+    std::vector<Fault> active_faults();
+    // Scenario time now: the device time since the first power-on.
+    Duration scenario_time() const;
 
     // ---- device events (callbacks) ----
     // Wait for the next event (nullopt timeout: forever). Throws Halted.
@@ -189,7 +220,16 @@ class Modem {
     void send_datagram_from(const Endpoint& from, const Endpoint& to, std::string data,
                             std::uint64_t sock_id);
     void forget_peer(const PeerEnd* end);
-    const LinkShape& link() const noexcept { return config_.link; }
+    // A new connection whose device socket is on `device` (lock held).
+    std::shared_ptr<Connection> make_connection(Side device);
+    // A datagram the PC's network sent to a device socket (lock held).
+    void datagram_from_host(const std::weak_ptr<Socket>& to, std::string data, Endpoint from);
+    // Resolve a name for a device call, through DNS faults (lock held through lk).
+    std::vector<IpAddress> resolve(std::unique_lock<std::mutex>& lk, const std::string& name);
+    // Something happened that a timeline `after:` entry may wait for.
+    void device_event(const std::string& name);
+    std::size_t sndbuf_limit() const noexcept { return sndbuf_; }
+    std::size_t rcvbuf_limit() const noexcept { return rcvbuf_; }
     std::uint64_t next_connection_id() noexcept { return next_conn_id_++; }
     std::uint64_t next_socket_id() noexcept { return next_socket_id_++; }
     // select.poll waits here: every socket event notifies it.
@@ -199,7 +239,39 @@ class Modem {
     bool tracing() const noexcept { return trace_.enabled(); }
     std::mt19937_64& rng() noexcept { return rng_; }
 
+    // ---- LinkHost ----
+    FaultSet* link_faults() noexcept override { return &faults_; }
+    bool link_tracing() const noexcept override { return trace_.enabled(); }
+    void link_trace(TraceEvent ev) override { trace_.emit(std::move(ev)); }
+
   private:
+    // ---- ModuleControl (lock held) ----
+    RegState registration() const override { return cellular_.reg_state(); }
+    void set_registration(RegState r, const std::string& why) override;
+    void set_coverage(bool lost, Duration reattach, const std::string& why) override;
+    SimStatus sim() const override { return cellular_.sim_status(); }
+    void set_sim(SimStatus s, const std::string& why) override;
+    int csq() const override { return cellular_.radio().csq; }
+    void set_csq(int csq) override;
+    void block_pdp(int id, bool blocked, const std::string& why) override;
+    void set_airplane(bool on) override;
+    void reboot(const std::string& why) override;
+    int socket_limit() const override { return socket_limit_; }
+    void set_socket_limit(int n) override;
+    std::size_t sndbuf() const override { return sndbuf_; }
+    void set_sndbuf(std::size_t n) override { sndbuf_ = n; }
+    std::size_t rcvbuf() const override { return rcvbuf_; }
+    void set_rcvbuf(std::size_t n) override { rcvbuf_ = n; }
+
+    std::uint64_t apply_fault_locked(FaultSpec spec, const char* origin);
+    void lift_fault_locked(std::uint64_t id, const char* why);
+    void start_timeline();
+    void schedule_occurrence(std::size_t index, std::uint64_t k);
+    void timeline_fire(std::size_t index, std::uint64_t k, std::optional<Duration> remaining);
+    void set_modem_fun_locked(int fun);
+    void set_reg_state_locked(RegState r, const std::string& why);
+    void set_sim_status_locked(SimStatus s, const std::string& why);
+    bool name_matches(const std::string& name, const IpAddress& ip) const;
     void setup_default_network();
     void halt_locked(const std::string& reason);
     void post_event(DeviceEvent ev);
@@ -219,6 +291,9 @@ class Modem {
     VirtualHost* find_host(const IpAddress& ip);
     void route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
                         const std::shared_ptr<Socket>& device_sender);
+    // The link faults' verdict on one datagram: when it arrives, or nullopt
+    // (lost, and traced as such).
+    std::optional<Crossing> datagram_faults(const LinkInfo& link, Direction dir, std::size_t bytes);
     IpAddress draw_device_ip6();
     void draw_identity();
     int free_slot() const noexcept;
@@ -255,6 +330,18 @@ class Modem {
     std::map<IpAddress, VirtualHost> hosts_;
     std::vector<std::weak_ptr<Socket>> host_listeners_;
     std::map<const PeerEnd*, std::shared_ptr<PeerEnd>> peers_;
+
+    FaultSet faults_;
+    std::vector<std::weak_ptr<Connection>> connections_;  // for Connection::poke
+    std::array<bool, Cellular::kPdpCount> pdp_blocked_{};
+    int csq_before_coverage_loss_ = 24;
+    int socket_limit_;
+    std::size_t sndbuf_;
+    std::size_t rcvbuf_;
+    std::map<std::string, std::vector<IpAddress>> answers_;  // names the device looked up
+    // Timeline `after:` entries waiting for an event: event -> entry indexes.
+    std::map<std::string, std::vector<std::size_t>> waiting_;
+    std::map<std::size_t, std::uint64_t> triggered_;  // entry index -> occurrences so far
 };
 
 }  // namespace qpysim

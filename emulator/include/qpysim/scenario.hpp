@@ -9,9 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "qpysim/cellular.hpp"
 #include "qpysim/error.hpp"
+#include "qpysim/faults.hpp"
 #include "qpysim/services.hpp"
 #include "qpysim/time.hpp"
+#include "qpysim/timeline.hpp"
 
 namespace qpysim {
 
@@ -38,8 +41,19 @@ struct Scenario {
     std::map<std::string, std::string> forward;
     // Virtual hosts, in declaration order (their addresses are drawn in order).
     std::vector<HostConfig> hosts;
-    // One-way latency of every link.
-    std::optional<Duration> latency;
+    // The cellular side at power-on.
+    std::optional<SimStatus> sim;
+    std::optional<RegState> registration;
+    std::optional<int> csq;
+    std::optional<Operator> network_operator;
+    std::vector<PdpSetup> pdp;
+    // Module limits (module: {model, sockets, sndbuf, rcvbuf}).
+    std::optional<int> sockets;
+    std::optional<std::size_t> sndbuf;
+    std::optional<std::size_t> rcvbuf;
+    // link:, faults: and timeline:, all as timeline entries (link: and faults:
+    // are entries at 0 s), in file order.
+    std::vector<TimelineEntry> timeline;
 };
 
 // "250ms", "1.5s", "5m", "1h", or a number of seconds. nullopt if malformed.
@@ -56,5 +70,14 @@ void apply_scenario(const Scenario& s, ModemConfig& config);
 
 // One screen saying what the scenario does, for `qpysim check`.
 std::string describe(const Scenario& s);
+
+// A fault spec from a YAML-ish mapping of text (used by Python: dicts become
+// this). Keys: kind, name, match {host, port, socket, proto}, direction,
+// probability, for, and the kind's settings. Throws UsageError.
+FaultSpec fault_spec_from(const std::map<std::string, std::string>& fields,
+                          const std::map<std::string, std::string>& match);
+
+// A one-line description of a fault spec: "loss rate=0.1 (host echo, up) for 30s".
+std::string describe(const FaultSpec& f);
 
 }  // namespace qpysim

@@ -179,6 +179,12 @@ class Scheduler {
     // scheduled. Default: halt with a message saying so.
     void set_deadlock_handler(std::function<void()> fn) { on_deadlock_ = std::move(fn); }
 
+    // Virtual time advances for someone: a non-daemon participant, or work the
+    // host counts as keeping the module busy (running osTimers). With only
+    // daemons waiting and nothing busy, the module is idle and time stands
+    // still, so the host can end the run at the moment the script ended.
+    void set_busy(int n) noexcept { busy_ = n; }
+
   private:
     struct TimerKey {
         DeviceTime when;
@@ -221,6 +227,7 @@ class Scheduler {
     std::string halt_reason_;
     std::vector<std::thread::id> stopped_threads_;
     std::function<void()> on_deadlock_;
+    int busy_ = 0;
 
     std::thread::id interrupt_thread_;
     InterruptCheck interrupt_check_;

@@ -69,6 +69,7 @@ class PeerEnd : public SegmentSink, public std::enable_shared_from_this<PeerEnd>
 
     void on_segment(const std::shared_ptr<Connection>& via, Segment s) override;
     void on_peer_detached() override;
+    void on_give_up() override;
 
     // For the service: send bytes (queued behind the device's window), close
     // after what is queued (FIN), or reset now.

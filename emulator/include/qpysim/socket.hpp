@@ -100,6 +100,7 @@ class Socket final : public SegmentSink,
     // ---- the stack's side (core lock held) ----
     void on_segment(const std::shared_ptr<Connection>& via, Segment s) override;
     void on_peer_detached() override;
+    void on_give_up() override;
     void on_datagram(std::string data, Endpoint from) override;
     // Called by the modem when the PDP context goes down or the module resets:
     // the connection dies without a word to the peer.
@@ -136,6 +137,8 @@ class Socket final : public SegmentSink,
     void arm_tcp_timer();
     void arm_syn_timer(DeviceTime at);
     void syn_timer_fired();
+    void arm_keepalive(DeviceTime at);
+    void keepalive_fired();
     void free_pcb();
     void on_child_established(const std::shared_ptr<Socket>& child);
     void on_child_gone(Socket* child);
@@ -185,6 +188,10 @@ class Socket final : public SegmentSink,
     Scheduler::TimerId tcp_timer_ = 0;
     std::optional<DeviceTime> tcp_timer_at_;
     Scheduler::TimerId syn_timer_ = 0;
+    // TCP_KEEPALIVE: probes after keepalive_minutes_ of silence from the peer.
+    DeviceTime last_heard_{};
+    int probes_sent_ = 0;
+    Scheduler::TimerId keepalive_timer_ = 0;
     int syn_retries_ = 0;
 
     // listener

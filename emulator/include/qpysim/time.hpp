@@ -30,4 +30,7 @@ inline constexpr std::int64_t to_millis(Duration d) {
 // "12.345678s": fixed precision so traces are byte-identical across platforms.
 std::string format_time(DeviceTime t);
 
+// A duration as a person writes it: "250ms", "1.5s", "90s", "5m", "2h".
+std::string format_duration(Duration d);
+
 }  // namespace qpysim

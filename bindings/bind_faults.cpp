@@ -1,0 +1,118 @@
+// Faults from Python: Modem.apply_fault / lift_fault / faults, and the list of
+// kinds for `qpysim faults` and the docs.
+#include "common.hpp"
+#include "qpysim/scenario.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+std::map<std::string, std::string> text_dict(const py::handle& obj, const char* what) {
+    std::map<std::string, std::string> out;
+    if (obj.is_none()) return out;
+    if (!py::isinstance<py::dict>(obj)) {
+        throw py::type_error(std::string(what) + " must be a dict, not " +
+                             std::string(py::str(py::type::of(obj).attr("__name__"))));
+    }
+    for (auto [k, v] : obj.cast<py::dict>()) {
+        if (!py::isinstance<py::str>(k))
+            throw py::type_error(std::string(what) + " keys must be str");
+        if (v.is_none()) continue;
+        if (py::isinstance<py::bool_>(v)) {
+            out[k.cast<std::string>()] = v.cast<bool>() ? "true" : "false";
+        } else if (py::isinstance<py::str>(v) || py::isinstance<py::int_>(v) ||
+                   py::isinstance<py::float_>(v)) {
+            out[k.cast<std::string>()] = py::str(v).cast<std::string>();
+        } else {
+            throw py::type_error(std::string(what) + "['" + k.cast<std::string>() +
+                                 "'] must be a str or a number, not " +
+                                 std::string(py::str(py::type::of(v).attr("__name__"))));
+        }
+    }
+    return out;
+}
+
+py::dict fault_dict(const Fault& f) {
+    py::dict d;
+    d["id"] = f.id;
+    d["name"] = f.spec.name;
+    d["kind"] = f.spec.kind;
+    py::dict settings;
+    for (const auto& [k, v] : f.spec.settings)
+        settings[py::str(k)] = v;
+    d["settings"] = settings;
+    py::dict match;
+    if (f.spec.match.host) match["host"] = *f.spec.match.host;
+    if (f.spec.match.port) match["port"] = *f.spec.match.port;
+    if (f.spec.match.socket) match["socket"] = *f.spec.match.socket;
+    if (f.spec.match.udp) match["proto"] = *f.spec.match.udp ? "udp" : "tcp";
+    d["match"] = match;
+    d["direction"] = to_string(f.spec.direction);
+    d["probability"] = f.spec.probability;
+    d["applied_at"] = to_seconds(f.applied_at);
+    d["lift_at"] = f.lift_at ? py::object(py::float_(to_seconds(*f.lift_at))) : py::none();
+    d["description"] = describe(f.spec);
+    return d;
+}
+
+}  // namespace
+
+void bind_faults(py::module_& m) {
+    m.attr("REBOOT_REASON") = kRebootReason;
+    m.def(
+        "fault_kinds",
+        [] {
+            py::list out;
+            for (const auto& k : builtin_faults().kinds()) {
+                py::list settings;
+                for (const auto& [key, doc] : k.settings)
+                    settings.append(py::make_tuple(key, doc));
+                out.append(py::make_tuple(k.name, to_string(k.scope), k.summary, settings));
+            }
+            return out;
+        },
+        "Every fault kind: (name, scope, summary, [(setting, doc)]).");
+
+    auto cls = py::reinterpret_borrow<py::class_<Modem, std::shared_ptr<Modem>>>(m.attr("Modem"));
+    cls.def(
+           "apply_fault",
+           [](Modem& md, const py::dict& fields, const py::object& match) {
+               const auto f = text_dict(fields, "the fault");
+               const auto mt = text_dict(match, "match");
+               FaultSpec spec = fault_spec_from(f, mt);
+               py::gil_scoped_release nogil;
+               return md.apply_fault(std::move(spec));
+           },
+           py::arg("fields"), py::arg("match") = py::none(),
+           "Apply a fault now: fields are kind, name, direction, probability, for and the "
+           "kind's settings; returns its id (0 for reboot).")
+        .def(
+            "lift_fault",
+            [](Modem& md, const py::object& which) {
+                if (!py::isinstance<py::str>(which) && !py::isinstance<py::int_>(which)) {
+                    throw py::type_error("lift() takes a fault's name or id");
+                }
+                const std::string key = py::str(which).cast<std::string>();
+                py::gil_scoped_release nogil;
+                return md.lift_fault(key);
+            },
+            py::arg("name_or_id"), "Lift the faults with this name or id; returns how many.")
+        .def("faults",
+             [](Modem& md) {
+                 std::vector<Fault> active;
+                 {
+                     py::gil_scoped_release nogil;
+                     active = md.active_faults();
+                 }
+                 py::list out;
+                 for (const auto& f : active)
+                     out.append(fault_dict(f));
+                 return out;
+             })
+        .def("scenario_time", [](Modem& md) {
+            auto lk = md.lock();
+            return to_seconds(md.scenario_time());
+        });
+}
+
+}  // namespace qpysim::py_bindings
