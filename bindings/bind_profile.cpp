@@ -7,18 +7,32 @@ void bind_profile(py::module_& m) {
     py::class_<Dialect>(m, "Dialect", "A firmware generation or port: what its usocket looks like.")
         .def_readonly("name", &Dialect::name)
         .def_readonly("summary", &Dialect::summary)
-        .def_readonly("plain_module_names", &Dialect::plain_module_names)
+        .def_readonly("evidence", &Dialect::evidence)
+        .def_property_readonly("constants",
+                               [](const Dialect& d) {
+                                   py::list out;
+                                   for (const auto& [k, v] : d.constants)
+                                       out.append(py::make_tuple(k, v));
+                                   return out;
+                               })
         .def_property_readonly(
             "accept_returns_address_tuple",
             [](const Dialect& d) { return d.accept_shape == AcceptShape::conn_address; })
-        .def_readonly("has_tcp_ser", &Dialect::has_tcp_ser)
         .def_readonly("getaddrinfo_empty_on_failure", &Dialect::getaddrinfo_empty_on_failure)
+        .def_readonly("getaddrinfo_filters", &Dialect::getaddrinfo_filters)
+        .def_readonly("canonname_is_host", &Dialect::canonname_is_host)
+        .def_readonly("dns_fail_code", &Dialect::dns_fail_code)
         .def_readonly("listen_requires_backlog", &Dialect::listen_requires_backlog)
         .def_readonly("stream_none_when_would_block", &Dialect::stream_none_when_would_block)
         .def_readonly("makefile_is_file", &Dialect::makefile_is_file)
-        .def_readonly("getaddrinfo_filters", &Dialect::getaddrinfo_filters)
         .def_readonly("has_inet_ntop", &Dialect::has_inet_ntop)
-        .def_readonly("has_ipproto_sec", &Dialect::has_ipproto_sec)
+        .def_readonly("has_getsockopt", &Dialect::has_getsockopt)
+        .def_readonly("recv_flags", &Dialect::recv_flags)
+        .def_readonly("setsockopt_strict", &Dialect::setsockopt_strict)
+        .def_readonly("has_getsocketsta", &Dialect::has_getsocketsta)
+        .def_readonly("coarse_socket_state", &Dialect::coarse_socket_state)
+        .def_readonly("quectel_modules", &Dialect::quectel_modules)
+        .def_readonly("has_select", &Dialect::has_select)
         .def("__repr__", [](const Dialect& d) { return "<Dialect " + d.name + ">"; });
 
     py::class_<ModuleProfile>(m, "ModuleProfile", "One module model: limits, numbering, identity.")
@@ -29,6 +43,7 @@ void bind_profile(py::module_& m) {
         .def_readonly("socket_limit", &ModuleProfile::socket_limit)
         .def_readonly("fd_base", &ModuleProfile::fd_base)
         .def_readonly("af_inet6", &ModuleProfile::af_inet6)
+        .def_readonly("sol_socket", &ModuleProfile::sol_socket)
         .def_readonly("has_getsocketsta", &ModuleProfile::has_getsocketsta)
         .def_readonly("sndbuf", &ModuleProfile::sndbuf)
         .def_readonly("rcvbuf", &ModuleProfile::rcvbuf)

@@ -102,6 +102,18 @@ void bind_socket(py::module_& m) {
             },
             py::arg("bufsize"))
         .def(
+            "recv_flags",
+            [](SocketHandle& h, const py::object& n, bool peek, bool dont_wait) {
+                const std::size_t max = to_size(n, "bufsize");
+                Bytes out = guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->recv(max, peek, dont_wait);
+                });
+                return py::bytes(out.data(), out.size());
+            },
+            py::arg("bufsize"), py::arg("peek"), py::arg("dont_wait"),
+            "recv() with MSG_PEEK / MSG_DONTWAIT.")
+        .def(
             "recvfrom",
             [](SocketHandle& h, const py::object& n) {
                 const std::size_t max = to_size(n, "bufsize");
@@ -149,6 +161,10 @@ void bind_socket(py::module_& m) {
         .def("set_keepalive",
              [](SocketHandle& h, int minutes) {
                  guarded(*h.modem, [&] { h.sock->set_keepalive_minutes(minutes); });
+             })
+        .def("set_linger_abort",
+             [](SocketHandle& h, bool on) {
+                 guarded(*h.modem, [&] { h.sock->set_linger_abort(on); });
              })
         .def(
             "set_reuseaddr",

@@ -112,6 +112,17 @@ void bind_sync(py::module_& m) {
         py::arg("modem"), py::arg("host"), py::arg("port"),
         "A listening socket on a virtual host (a Python peer), outside the module's table.");
     m.def(
+        "open_host_socket",
+        [](const std::shared_ptr<Modem>& md, const std::string& host) {
+            auto s = guarded(*md, [&] {
+                py::gil_scoped_release nogil;
+                return md->open_host_socket(host);
+            });
+            return SocketHandle{md, std::move(s)};
+        },
+        py::arg("modem"), py::arg("host"),
+        "A TCP socket on a virtual host (a Python client of a device server).");
+    m.def(
         "host_address",
         [](Modem& md, const std::string& host) -> py::object {
             const auto ip = md.host_address(host);

@@ -84,6 +84,10 @@ WEAK_LINKS: dict[str, str] = {
     "select": "uselect",
 }
 
+# QuecPython's own modules: absent on other ports (Dialect.quectel_modules).
+QUECTEL_MODULES = frozenset({"checkNet", "dataCall", "net", "sim", "modem", "misc", "osTimer",
+                             "log", "sys_bus"})
+
 # CPython modules a device script may import as they are: MicroPython ships
 # modules of the same name and (for what scripts use) the same behaviour.
 HOST_MODULES = frozenset({"math", "cmath", "array", "builtins"})
@@ -279,6 +283,15 @@ class Device:
 
     # ------------------------------------------------------------------ modules
 
+    def errno_of(self, core_error: str) -> tuple:
+        """(number, name) this device raises for a core error ("timed_out"...)."""
+        table = self.__dict__.get("_errno_table")
+        if table is None:
+            table = _core.errno_table(self.dialect.name, self.profile.model)
+            self.__dict__["_errno_table"] = table
+        number, name = table[core_error]
+        return (number, name) if name else (number,)
+
     @property
     def busy_timers(self) -> int:
         return self._busy_timers
@@ -296,8 +309,11 @@ class Device:
     def module(self, name: str) -> Any:
         """The device module `name` ("usocket", "socket", "utime"...) of this device."""
         impl = BUILTIN_MODULES.get(name) or BUILTIN_MODULES.get(WEAK_LINKS.get(name, ""))
-        if impl is None:
-            raise ImportError(f"no module named '{name}' on {self.profile.model}")
+        file = impl.partition(":")[0] if impl else ""
+        if impl is None or (file in QUECTEL_MODULES and not self.dialect.quectel_modules) or (
+                file == "uselect" and not self.dialect.has_select):
+            raise ImportError(f"no module named '{name}' on {self.profile.model} "
+                              f"({self.dialect.name} firmware)")
         with self._import_lock:
             mod = self._modules.get(impl)
             if mod is None:
@@ -537,6 +553,34 @@ class Device:
 
         self.start_thread(accept_loop, name=f"listen {host}:{port}", daemon=True)
         return _core.host_address(self.modem, host)
+
+    def client(self, port: int, handler: Callable[["PeerConnection"], Any], *,
+               host: str = "client.qpysim.test", after: float = 0.0) -> None:
+        """A Python client of a device TCP server, on the virtual network.
+
+        After `after` seconds of device time, a peer on virtual host `host`
+        connects to the device's data-call address at `port` and runs
+        handler(conn) in its own thread (conn as for serve()). A refused or
+        failed connect raises in that thread, where it is printed.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError(f"port must be an int 1..65535, got {port!r}")
+        if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
+            raise ValueError(f"after must be a number of seconds >= 0, got {after!r}")
+
+        def run():
+            if after:
+                self.modem.sleep(after)
+            ip = self.modem.device_ip()
+            if ip is None:
+                raise OSError(113, "the device has no data call to connect to")
+            core = _core.open_host_socket(self.modem, host)
+            core.connect(ip, port)
+            _run_peer(handler, PeerConnection(core, (ip, port)))
+
+        self.start_thread(run, name=f"client {host}", daemon=True)
 
     # ------------------------------------------------------------------ callbacks
 

@@ -195,6 +195,8 @@ def build_schema() -> dict:
                         "ip_type": {"enum": ["ipv4", "ipv6", "ipv4v6"]},
                         "active": {"type": "boolean"},
                         "reconnect": {"type": "boolean"},
+                        "address": {"type": "string",
+                                    "description": "a fixed IPv4 address (a private APN)"},
                     },
                 },
             },

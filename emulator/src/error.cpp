@@ -48,6 +48,8 @@ const char* to_string(errc e) noexcept {
             return "dns_null";
         case errc::pdp_query_failed:
             return "pdp_query_failed";
+        case errc::no_protocol_option:
+            return "no_protocol_option";
     }
     return "unknown";
 }

@@ -161,9 +161,10 @@ void Modem::setup_default_network() {
         if (!ps.apn.empty()) p.apn = ps.apn;
         p.auto_activate = ps.auto_connect;
         p.auto_connect = ps.auto_connect;
+        p.fixed_ip = ps.address;
         if (!ps.active || !cellular_.registered()) continue;
         p.active = true;
-        if (p.ip_type != 1) p.ip = draw_device_ip();
+        if (p.ip_type != 1) p.ip = (p.fixed_ip ? *p.fixed_ip : draw_device_ip());
         if (p.ip_type != 0) p.ip6 = draw_device_ip6();
         p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
         p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
@@ -423,8 +424,9 @@ bool Modem::activate_pdp_locked(int id, const char* why) {
         return false;
     }
     p.active = true;
-    // Every attach gets a new address from the network, as a real PDN gateway gives.
-    if (p.ip_type != 1) p.ip = draw_device_ip();
+    // Every attach gets a new address from the network, as a real PDN gateway
+    // gives, unless the APN hands out a fixed one.
+    if (p.ip_type != 1) p.ip = (p.fixed_ip ? *p.fixed_ip : draw_device_ip());
     if (p.ip_type != 0) p.ip6 = draw_device_ip6();
     p.dns1 = IpAddress(boost::asio::ip::make_address_v4("58.242.2.2"));
     p.dns2 = IpAddress(boost::asio::ip::make_address_v4("218.104.78.2"));
@@ -983,21 +985,39 @@ std::optional<IpAddress> Modem::host_address(const std::string& host) {
     return std::nullopt;
 }
 
+Modem::VirtualHost& Modem::host_named(const std::string& host) {
+    const auto literal = parse_ip(host);
+    VirtualHost* vh = literal ? find_host(*literal) : nullptr;
+    for (auto& [addr, h] : hosts_) {
+        if (!vh && !h.name.empty() && Resolver::normalize(h.name) == Resolver::normalize(host)) {
+            vh = &h;
+        }
+    }
+    if (!vh) vh = &add_host(literal ? "" : host, literal ? std::optional(host) : std::nullopt);
+    return *vh;
+}
+
+std::shared_ptr<Socket> Modem::open_host_socket(const std::string& host) {
+    std::shared_ptr<Socket> s;
+    IpAddress ip;
+    {
+        auto lk = lock();
+        if (sched_.halted()) throw Halted(sched_.halt_reason());
+        ip = host_named(host).ip;
+        s = std::make_shared<Socket>(*this, SockType::stream, ip.is_v6(), 6, -1);
+        s->set_host_side();
+    }
+    s->bind(ip.to_string(), 0);
+    return s;
+}
+
 std::shared_ptr<Socket> Modem::open_host_listener(const std::string& host, int port) {
     if (port < 1 || port > 65535) throw UsageError("port must be 1..65535");
     std::shared_ptr<Socket> s;
     IpAddress ip;
     {
         auto lk = lock();
-        const auto literal = parse_ip(host);
-        VirtualHost* vh = literal ? find_host(*literal) : nullptr;
-        for (auto& [addr, h] : hosts_) {
-            if (!vh && !h.name.empty() &&
-                Resolver::normalize(h.name) == Resolver::normalize(host)) {
-                vh = &h;
-            }
-        }
-        if (!vh) vh = &add_host(literal ? "" : host, literal ? std::optional(host) : std::nullopt);
+        VirtualHost* vh = &host_named(host);
         ip = vh->ip;
         const auto p = static_cast<std::uint16_t>(port);
         if (vh->tcp.count(p) || find_listener(Endpoint{ip, p})) {

@@ -13,34 +13,76 @@ std::string lower(std::string s) {
     return s;
 }
 
+using Constants = std::vector<std::pair<std::string, int>>;
+
+// QuecPython 2023+ (NEW-FW ports/quectel/modsocket.c, lines 1336-1354).
+const Constants kQuecConstants = {
+    {"AF_INET", 2},     {"SOCK_STREAM", 1},    {"SOCK_DGRAM", 2},      {"SOCK_RAW", 3},
+    {"IPPROTO_TCP", 6}, {"IPPROTO_UDP", 17},   {"IPPROTO_TCP_SER", 7}, {"TCP_CUSTOMIZE_PORT", 8},
+    {"IPPROTO_IP", 0},  {"SOL_SOCKET", 0xFFF}, {"TCP_KEEPALIVE", 2},   {"SO_REUSEADDR", 4},
+};
+
 std::vector<Dialect> make_dialects() {
     std::vector<Dialect> v;
 
     Dialect q;
     q.name = "quecpython";
     q.summary = "QuecPython firmware 2023-2025 (Helios): accept() -> (conn, ip, port)";
+    q.evidence = "QuecPython NEW-FW ports/quectel/modsocket.c; QuecPython docs usocket.md";
+    q.constants = kQuecConstants;
+    // MICROPY_PY_SELECT (0) in the NEW-FW mpconfigport; uselect is not in the docs.
+    q.has_select = false;
     v.push_back(q);
 
     Dialect q21 = q;
     q21.name = "quecpython-2021";
     q21.summary =
         "QuecPython 2021 firmware: accept() -> (conn, (ip, port)), getaddrinfo [] on failure";
+    q21.evidence = "QuecPython OLD-FW modsocket.c (2021): export table, netutils accept";
+    q21.constants = {
+        {"AF_INET", 2},       {"SOCK_STREAM", 1},           {"SOCK_DGRAM", 2},
+        {"SOCK_RAW", 3},      {"IPPROTO_TCP", 6},           {"IPPROTO_UDP", 17},
+        {"IPPROTO_IP", 0},    {"SOL_SOCKET", 0xFFF},        {"SO_REUSEADDR", 4},
+        {"TCP_KEEPALIVE", 2}, {"IP_ADD_MEMBERSHIP", 0x400},
+    };
     q21.accept_shape = AcceptShape::conn_address;
-    q21.has_tcp_ser = false;
     q21.getaddrinfo_empty_on_failure = true;
     q21.getaddrinfo_unspecified_fails = false;
     q21.listen_requires_backlog = true;
     q21.recv_connecting_in_progress = false;
+    q21.has_select = true;  // MICROPY_PY_USELECT (1)
     v.push_back(q21);
+
+    Dialect un = q;
+    un.name = "quecpython-unirtos";
+    un.summary = "QuecPython on UNIRTOS (EG800Z...): inet_ntop, getsockopt, EISCONN, strict bind";
+    un.evidence = "QuecPython UNIRTOS modusocket.c";
+    un.constants = kQuecConstants;
+    un.constants.push_back({"SO_ACCEPTCONN", 2});
+    un.constants.push_back({"IP_ADD_MEMBERSHIP", 0x400});
+    un.select_window_inclusive = true;  // timeout <= 25 s waits with select
+    un.connect_when_connected = errc::is_connected;
+    un.bind_reports_errors = true;
+    un.has_inet_ntop = true;
+    un.has_getsockopt = true;
+    un.setsockopt_strict = true;  // unknown options go to lwIP
+    un.coarse_socket_state = true;
+    v.push_back(un);
 
     Dialect mp;
     mp.name = "micropython";
     mp.summary =
         "upstream MicroPython: socket/select/errno names, ECONNREFUSED, None on would-block";
-    mp.plain_module_names = true;
+    mp.evidence = "MicroPython docs (socket module, seed 001), unix port modsocket.c, tests/";
+    mp.constants = {
+        {"AF_INET", 2},       {"SOCK_STREAM", 1},  {"SOCK_DGRAM", 2},         {"SOCK_RAW", 3},
+        {"IPPROTO_IP", 0},    {"IPPROTO_TCP", 6},  {"IPPROTO_UDP", 17},       {"IPPROTO_SEC", 100},
+        {"SOL_SOCKET", 1},    {"SO_REUSEADDR", 2}, {"SO_BROADCAST", 6},       {"SO_KEEPALIVE", 9},
+        {"SO_LINGER", 13},    {"TCP_NODELAY", 1},  {"IP_ADD_MEMBERSHIP", 35}, {"MSG_PEEK", 2},
+        {"MSG_DONTWAIT", 64},
+    };
     mp.getaddrinfo_unspecified_fails = false;
     mp.accept_shape = AcceptShape::conn_address;
-    mp.has_tcp_ser = false;
     mp.connect_select_window = false;
     mp.recv_poll = Duration{0};
     mp.connect_when_connected = errc::is_connected;
@@ -48,24 +90,53 @@ std::vector<Dialect> make_dialects() {
     mp.bind_reports_errors = true;
     mp.makefile_is_file = true;
     mp.getaddrinfo_filters = true;
+    mp.dns_fail_code = -2;  // EAI_NONAME; lwIP ports raise -2 too
+    mp.canonname_is_host = false;
     mp.has_inet_ntop = true;
-    mp.has_ipproto_sec = true;
+    mp.recv_flags = true;
+    mp.setsockopt_strict = true;
     mp.refused_is_econnrefused = true;
+    mp.quectel_modules = false;
+    mp.has_getsocketsta = false;
     v.push_back(mp);
 
     Dialect rt;
     rt.name = "rtthread";
     rt.summary = "RT-Thread MicroPython (lwIP): accept() -> (conn, addr), IPPROTO_SEC";
+    rt.evidence = "RT-Thread MicroPython usocket docs (seeds 002, 004)";
+    rt.constants = {
+        {"AF_INET", 2},       {"SOCK_STREAM", 1},    {"SOCK_DGRAM", 2},
+        {"SOCK_RAW", 3},      {"IPPROTO_TCP", 6},    {"IPPROTO_UDP", 17},
+        {"IPPROTO_SEC", 100}, {"SOL_SOCKET", 0xFFF}, {"SO_REUSEADDR", 4},
+    };
     rt.accept_shape = AcceptShape::conn_address;
     rt.getaddrinfo_unspecified_fails = false;
-    rt.has_tcp_ser = false;
     rt.connect_select_window = false;
     rt.recv_poll = Duration{0};
     rt.connect_when_connected = errc::is_connected;
     rt.recv_connecting_in_progress = false;
     rt.bind_reports_errors = true;
-    rt.has_ipproto_sec = true;
+    rt.canonname_is_host = false;
+    rt.setsockopt_strict = true;
+    rt.quectel_modules = false;
+    rt.has_getsocketsta = false;
     v.push_back(rt);
+
+    Dialect esp = rt;
+    esp.name = "esp32";
+    esp.summary = "MicroPython's ESP32 port (seed 003's numbers): newlib errno, OSError(-202)";
+    esp.evidence =
+        "seed 003 (numeric constants); MicroPython ports/esp32/modsocket.c on ESP-IDF lwIP "
+        "and newlib (ETIMEDOUT 116, EINPROGRESS 119)";
+    esp.constants = {
+        {"AF_INET", 2},           {"SOCK_STREAM", 1},  {"SOCK_DGRAM", 2},      {"SOCK_RAW", 3},
+        {"IPPROTO_IP", 0},        {"IPPROTO_ICMP", 1}, {"IPPROTO_TCP", 6},     {"IPPROTO_UDP", 17},
+        {"SOL_SOCKET", 0xFFF},    {"SO_REUSEADDR", 4}, {"SO_BROADCAST", 0x20}, {"TCP_NODELAY", 1},
+        {"IP_ADD_MEMBERSHIP", 3},
+    };
+    esp.getaddrinfo_filters = true;
+    esp.errno_space = ErrnoSpace::newlib;
+    v.push_back(esp);
 
     return v;
 }
@@ -79,7 +150,7 @@ ModuleProfile unisoc(std::string model, std::string fw, std::string pid) {
     m.fd_base = 0;
     m.firmware = std::move(fw);
     m.product_id = std::move(pid);
-    m.sysname = m.model + "-CNLB";
+    m.sysname = m.firmware.substr(0, 6) + "-" + m.firmware.substr(6, 4);  // EC600U-CNLB
     m.summary = m.model + " (Unisoc, LTE Cat 1): 15 sockets, fd from 0";
     return m;
 }
@@ -88,6 +159,11 @@ std::vector<ModuleProfile> make_modules() {
     std::vector<ModuleProfile> v;
     v.push_back(unisoc("EC600U", "EC600UCNLBR03A01M08_OCPU_QPY", "Quectel EC600U"));
     v.push_back(unisoc("EC200U", "EC200UCNAAR03A01M08_OCPU_QPY", "Quectel EC200U"));
+    ModuleProfile g = unisoc("EC600G", "EC600GCNLDR02A01M16_OCPU_QPY", "Quectel EC600G");
+    g.family = "ECxxxG";
+    g.platform = "Unisoc 8850";
+    g.summary = "EC600G (Unisoc 8850, LTE Cat 1): 15 sockets, fd from 0";
+    v.push_back(g);
 
     ModuleProfile a;
     a.model = "EC200A";
@@ -113,6 +189,14 @@ std::vector<ModuleProfile> make_modules() {
     n.summary = "EC600N (ASR, LTE Cat 1): fd from 3, 15 sockets assumed";
     v.push_back(n);
 
+    ModuleProfile n8 = n;
+    n8.model = "EC800N";
+    n8.firmware = "EC800NCNLCR03A01M08_OCPU_QPY";
+    n8.product_id = "Quectel EC800N";
+    n8.sysname = "EC800N-CNLC";
+    n8.summary = "EC800N (ASR, LTE Cat 1): fd from 3, 15 sockets assumed";
+    v.push_back(n8);
+
     ModuleProfile s = n;
     s.model = "EC600S";
     s.family = "ECxxxS";
@@ -129,9 +213,11 @@ std::vector<ModuleProfile> make_modules() {
     bg.socket_limit = 20;
     bg.fd_base = 0;
     bg.af_inet6 = 3;
+    bg.sol_socket = -1;  // qapi_socket.h
     bg.has_getsocketsta = false;
     bg.errno_space = ErrnoSpace::qapi;
-    bg.rat = 9;  // LTE Cat M1 (eMTC)
+    bg.rat = 9;           // LTE Cat M1 (eMTC)
+    bg.default_apn = "";  // a global module: the network assigns the APN
     bg.firmware = "BG95M3LAR02A03_01.200.01.200_QPY";
     bg.product_id = "Quectel BG95";
     bg.sysname = "BG95M3-LA";
@@ -202,13 +288,28 @@ ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m) {
     t[errc::addr_in_use] = {98, "EADDRINUSE"};
     t[errc::no_buffers] = {105, "ENOBUFS"};
     t[errc::not_supported] = {95, "EOPNOTSUPP"};
-    // getaddrinfo failures: lwIP netdb.h codes, negated, printed bare.
-    t[errc::dns_fail] = {-202, ""};
+    t[errc::no_protocol_option] = {92, "ENOPROTOOPT"};
+    // getaddrinfo failures: negative codes, printed bare.
+    t[errc::dns_fail] = {d.dns_fail_code, ""};
     t[errc::dns_noname] = {-200, ""};
     t[errc::dns_service] = {-201, ""};
     t[errc::dns_null] = {-2, ""};
     t[errc::pdp_query_failed] = {-1, ""};
 
+    if (d.errno_space == ErrnoSpace::newlib) {
+        // newlib sys/errno.h (ESP-IDF): the socket errors move; EAGAIN, EBADF,
+        // EINVAL, ENFILE, ECONNRESET and ENOBUFS keep their Linux numbers.
+        t[errc::timed_out] = {116, "ETIMEDOUT"};
+        t[errc::in_progress] = {119, "EINPROGRESS"};
+        t[errc::conn_aborted] = {113, "ECONNABORTED"};
+        t[errc::not_connected] = {128, "ENOTCONN"};
+        t[errc::already] = {120, "EALREADY"};
+        t[errc::is_connected] = {127, "EISCONN"};
+        t[errc::host_unreachable] = {118, "EHOSTUNREACH"};
+        t[errc::addr_in_use] = {112, "EADDRINUSE"};
+        t[errc::no_protocol_option] = {109, "ENOPROTOOPT"};
+        if (d.refused_is_econnrefused) t[errc::conn_refused] = {111, "ECONNREFUSED"};
+    }
     if (m.errno_space == ErrnoSpace::qapi) {
         // qapi_socket.h. Timeouts and would-block stay MicroPython's own (110,
         // 11): the firmware raises those itself; stack errors pass through.

@@ -609,7 +609,8 @@ void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "pdp must be a list of contexts");
     for (const auto& n : node) {
         r.expect_map(n, "a pdp context");
-        r.check_keys(n, {"id", "apn", "ip_type", "active", "reconnect"}, "a pdp context");
+        r.check_keys(n, {"id", "apn", "ip_type", "active", "reconnect", "address"},
+                     "a pdp context");
         PdpSetup p;
         if (const auto v = n["id"]) {
             const auto id = r.unsigned_int(v, "id");
@@ -629,6 +630,13 @@ void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
         }
         if (const auto v = n["active"]) p.active = boolean(r, v, "active");
         if (const auto v = n["reconnect"]) p.auto_connect = boolean(r, v, "reconnect");
+        if (const auto v = n["address"]) {
+            const std::string a = r.scalar(v, "address");
+            const auto ip = parse_ip(a);
+            if (!ip || !ip->is_v4())
+                r.fail(v.Mark(), "address must be an IPv4 address, got '" + a + "'");
+            p.address = *ip;
+        }
         s.pdp.push_back(p);
     }
 }

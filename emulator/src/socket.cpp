@@ -279,7 +279,9 @@ void Socket::connect(const std::string& host, int port) {
         if (modem_.dialect().connect_select_window) {
             // The firmware keeps the timeout in whole seconds for this choice.
             const auto whole = std::chrono::floor<std::chrono::seconds>(*timeout_);
-            if (whole >= kSelectWindowMin && whole < kSelectWindowMax) {
+            const bool inside = modem_.dialect().select_window_inclusive ? whole <= kSelectWindowMax
+                                                                         : whole < kSelectWindowMax;
+            if (whole >= kSelectWindowMin && inside) {
                 deadline = sched_.now() + *timeout_;
             }
         } else {
@@ -297,7 +299,7 @@ void Socket::connect(const std::string& host, int port) {
 
 void Socket::start_connect(Lock& /*lk*/, const Endpoint& remote) {
     ensure_local(true);
-    if (!modem_.cellular().data_ready()) fail(errc::host_unreachable);
+    if (!host_side_ && !modem_.cellular().data_ready()) fail(errc::host_unreachable);
     conn_ = modem_.open_connection(shared_from_this(), *local_, remote);
     side_ = Side::a;
     if (!host_side_) conn_->set_device_socket(id_);
@@ -512,17 +514,17 @@ bool Socket::wait_readable(Lock& lk) {
     return true;
 }
 
-Bytes Socket::recv_locked(Lock& lk, std::size_t max) {
+Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
     if (type_ == SockType::raw) fail(errc::not_supported);
     if (type_ == SockType::dgram) {
         Endpoint from;
-        return recv_dgram(lk, max, from);
+        return recv_dgram(lk, max, from, peek);
     }
     if (tcp_.is_listening()) fail(errc::not_connected);
     if (max == 0) return {};
     wait_readable(lk);
     if (closed_) fail(errc::bad_fd);
-    if (!rx_.empty()) return take_rx(max);
+    if (!rx_.empty()) return peek ? rx_.peek(max) : take_rx(max);
     throw_error(error_);
     return {};  // end of stream: b'' now and on every later call
 }
@@ -533,7 +535,21 @@ Bytes Socket::recv(std::size_t max) {
     return recv_locked(lk, max);
 }
 
-Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
+Bytes Socket::recv(std::size_t max, bool peek, bool dont_wait) {
+    auto lk = lock();
+    check_open();
+    if (!dont_wait) return recv_locked(lk, max, peek);
+    // Non-blocking for this call only.
+    struct Restore {
+        std::optional<Duration>& timeout;
+        std::optional<Duration> saved;
+        ~Restore() { timeout = saved; }
+    } restore{timeout_, timeout_};
+    timeout_ = Duration{0};
+    return recv_locked(lk, max, peek);
+}
+
+Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from, bool peek) {
     if (dgrams_.empty()) {
         if (nonblocking()) fail(errc::would_block);
         errc on_expiry;
@@ -543,6 +559,10 @@ Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from) {
             fail(on_expiry);
         }
         if (closed_) fail(errc::bad_fd);
+    }
+    if (peek) {
+        from = dgrams_.front().from;
+        return Bytes(std::string_view(dgrams_.front().data).substr(0, max));
     }
     Datagram d = std::move(dgrams_.front());
     dgrams_.pop_front();
@@ -847,9 +867,11 @@ void Socket::close() noexcept {
                 modem_.not_listening(this);
                 apply(tcp_.step(TcpEvent::Close, sched_.now()));
             } else if (tcp_.is_open()) {
-                // lwIP resets the connection when unread data would be discarded.
+                // lwIP resets the connection when unread data would be
+                // discarded, and so does SO_LINGER with a zero timeout.
                 const bool unread = !rx_.empty() && tcp_.is_synchronized();
-                apply(tcp_.step(unread ? TcpEvent::Abort : TcpEvent::Close, sched_.now()));
+                const bool abort = unread || (linger_abort_ && tcp_.is_synchronized());
+                apply(tcp_.step(abort ? TcpEvent::Abort : TcpEvent::Close, sched_.now()));
                 if (tcp_.is_open()) modem_.linger(self);
             }
         }
@@ -891,6 +913,12 @@ void Socket::set_keepalive_minutes(int minutes) {
                            .num("idle_s", minutes * 60)
                            .num("intvl_s", 25)
                            .num("cnt", 3));
+}
+
+void Socket::set_linger_abort(bool on) {
+    auto lk = lock();
+    check_open();
+    linger_abort_ = on;
 }
 
 void Socket::set_reuseaddr(bool on) {

@@ -54,6 +54,49 @@ TEST(profile_errno, bg95_uses_qapi_numbers_for_stack_errors) {
     EXPECT_EQ(t[errc::timed_out].number, 110);  // the firmware's own timeouts stay 110
 }
 
+TEST(profile_errno, esp32_uses_newlib_numbers_where_they_differ_from_linux) {
+    const ErrnoTable t = make_errno_table(find_dialect("esp32"), default_module());
+    EXPECT_EQ(t[errc::timed_out].number, 116);
+    EXPECT_EQ(t[errc::in_progress].number, 119);
+    EXPECT_EQ(t[errc::not_connected].number, 128);
+    EXPECT_EQ(t[errc::is_connected].number, 127);
+    EXPECT_EQ(t[errc::would_block].number, 11);  // same in both numberings
+    EXPECT_EQ(t[errc::conn_reset].number, 104);
+    EXPECT_EQ(t[errc::no_protocol_option].number, 109);
+}
+
+TEST(profile_dialects, each_generation_keeps_its_own_shape) {
+    const Dialect& q = find_dialect("quecpython");
+    const Dialect& q21 = find_dialect("quecpython-2021");
+    const Dialect& un = find_dialect("quecpython-unirtos");
+    EXPECT_EQ(q.accept_shape, AcceptShape::conn_ip_port);
+    EXPECT_EQ(q21.accept_shape, AcceptShape::conn_address);
+    EXPECT_TRUE(q21.listen_requires_backlog);
+    EXPECT_TRUE(q21.getaddrinfo_empty_on_failure);
+    EXPECT_FALSE(q.has_select);
+    EXPECT_TRUE(q21.has_select);
+    EXPECT_EQ(un.connect_when_connected, errc::is_connected);
+    EXPECT_TRUE(un.coarse_socket_state && un.has_getsockopt && un.select_window_inclusive);
+    EXPECT_FALSE(find_dialect("micropython").quectel_modules);
+    EXPECT_FALSE(find_dialect("micropython").has_getsocketsta);
+}
+
+TEST(profile_dialects, constants_are_listed_once_each) {
+    for (const auto& d : all_dialects()) {
+        for (std::size_t i = 0; i < d.constants.size(); ++i) {
+            for (std::size_t j = i + 1; j < d.constants.size(); ++j) {
+                EXPECT_NE(d.constants[i].first, d.constants[j].first) << d.name;
+            }
+        }
+        EXPECT_FALSE(d.evidence.empty()) << d.name;
+    }
+}
+
+TEST(profile_modules, sysname_follows_the_firmware_name) {
+    EXPECT_EQ(find_module("EC200U").sysname, "EC200U-CNAA");
+    EXPECT_EQ(find_module("BG95").sol_socket, -1);
+}
+
 TEST(profile_errno, every_error_has_a_number) {
     for (const auto& d : all_dialects()) {
         for (const auto& m : all_modules()) {

@@ -52,7 +52,8 @@ TEST(scenario_errors, wrong_types_say_what_was_expected) {
     EXPECT_EQ(error_of("clock: sometimes\n"),
               "s.yaml:1:8: clock must be one of real, virtual, got 'sometimes'");
     EXPECT_EQ(error_of("module: EC999\n"),
-              "s.yaml:1:9: module must be one of EC600U, EC200U, EC200A, EC600N, EC600S, BG95, "
+              "s.yaml:1:9: module must be one of EC600U, EC200U, EC600G, EC200A, EC600N, EC800N, "
+              "EC600S, BG95, "
               "got 'EC999'");
     EXPECT_EQ(error_of("version: 2\n"),
               "s.yaml:1:10: version must be 1 (the only schema version so far)");

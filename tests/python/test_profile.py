@@ -6,9 +6,9 @@ from qpysim import _core
 
 def test_every_dialect_and_module_is_listed_in_order():
     assert [d.name for d in qpysim.dialects()] == [
-        "quecpython", "quecpython-2021", "micropython", "rtthread"]
+        "quecpython", "quecpython-2021", "quecpython-unirtos", "micropython", "rtthread", "esp32"]
     assert [m.model for m in qpysim.modules()] == [
-        "EC600U", "EC200U", "EC200A", "EC600N", "EC600S", "BG95"]
+        "EC600U", "EC200U", "EC600G", "EC200A", "EC600N", "EC800N", "EC600S", "BG95"]
 
 
 def test_module_facts():
@@ -24,7 +24,9 @@ def test_dialect_shapes():
     assert not by_name["quecpython"].accept_returns_address_tuple
     assert by_name["quecpython-2021"].accept_returns_address_tuple
     assert by_name["quecpython-2021"].getaddrinfo_empty_on_failure
-    assert by_name["micropython"].plain_module_names
+    assert not by_name["micropython"].quectel_modules
+    assert dict(by_name["esp32"].constants)["SO_REUSEADDR"] == 4
+    assert all(d.evidence for d in qpysim.dialects())
 
 
 def test_errno_table():
@@ -33,3 +35,5 @@ def test_errno_table():
     assert t["conn_refused"] == (104, "ECONNRESET")
     assert t["dns_fail"] == (-202, "")
     assert _core.errno_table("micropython", "EC600U")["conn_refused"] == (111, "ECONNREFUSED")
+    assert _core.errno_table("micropython", "EC600U")["dns_fail"] == (-2, "")
+    assert _core.errno_table("esp32", "EC600U")["timed_out"] == (116, "ETIMEDOUT")

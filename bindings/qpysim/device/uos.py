@@ -11,13 +11,18 @@ _fs = _dev.fs
 _profile = _dev.profile
 
 _uname = _namedtuple("uname_result", ["sysname", "nodename", "release", "version", "machine", "qpyver"])
+_port_uname = _namedtuple("uname_result", ["sysname", "nodename", "release", "version", "machine"])
 _FS_BYTES = 1536 * 1024  # the user partition's size on these modules
 _BLOCK = 4096
 
 
 def uname():
-    """A tuple of 'key=value' strings, as the firmware returns it."""
+    """QuecPython: a tuple of 'key=value' strings, as the firmware returns it.
+    Other ports: the named tuple (sysname, nodename, release, version, machine)."""
     u = uname2()
+    if not _dev.dialect.quectel_modules:
+        return _port_uname(u.sysname, u.nodename, "1.22.0", "v1.22.0 on 2024-01-05",
+                           "%s with %s" % (_profile.model, _profile.platform))
     return tuple("%s=%s" % (k, v) for k, v in zip(u._fields, u))
 
 

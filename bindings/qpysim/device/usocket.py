@@ -1,37 +1,39 @@
-"""usocket: BSD sockets on the emulated module (QuecPython's usocket).
+"""usocket (socket): BSD sockets on the emulated module.
 
 Semantics (timeouts, errno, TCP states, limits) live in the C++ core; this module
 checks arguments the way the firmware does and gives results the dialect's shape.
+What differs between firmware generations and ports (constants, return shapes,
+optional methods) comes from the dialect's row in the core's table
+(emulator/src/profile.cpp), never from a comparison of names here.
 """
 
 from qpysim._runtime import DeviceHalt as _DeviceHalt  # noqa: F401  (re-exported for tests)
 from qpysim._runtime import current_device as _current_device
+
+from ._common import OSError as _OSError
 
 _dev = _current_device()
 _modem = _dev.modem
 _dialect = _dev.dialect
 _profile = _dev.profile
 
-AF_INET = 2
-AF_INET6 = _profile.af_inet6
-SOCK_STREAM = 1
-SOCK_DGRAM = 2
-SOCK_RAW = 3
-IPPROTO_IP = 0
-IPPROTO_TCP = 6
-IPPROTO_UDP = 17
-SOL_SOCKET = 0xFFF
-SO_REUSEADDR = 4
-TCP_KEEPALIVE = 2
-if _dialect.has_tcp_ser:
-    IPPROTO_TCP_SER = 7
-    TCP_CUSTOMIZE_PORT = 8
-if _dialect.has_ipproto_sec:
-    IPPROTO_SEC = 0x102  # MicroPython's value on the ports that define it
+# The dialect's constants, then AF_INET6 (and SOL_SOCKET, where it differs) as
+# the module's stack headers number them.
+_CONSTANTS = dict(_dialect.constants)
+_CONSTANTS["AF_INET6"] = _profile.af_inet6
+if _profile.sol_socket and "SOL_SOCKET" in _CONSTANTS:
+    _CONSTANTS["SOL_SOCKET"] = _profile.sol_socket
+globals().update(_CONSTANTS)
+AF_INET = _CONSTANTS["AF_INET"]
+AF_INET6 = _CONSTANTS["AF_INET6"]
+SOCK_STREAM = _CONSTANTS["SOCK_STREAM"]
+SOCK_DGRAM = _CONSTANTS["SOCK_DGRAM"]
 
-_HAS_STA = _profile.has_getsocketsta
+_HAS_STA = _dialect.has_getsocketsta and _profile.has_getsocketsta
 _NONE_ON_WOULD_BLOCK = _dialect.stream_none_when_would_block
 _EAGAIN = (11,)
+_MSG_PEEK = _CONSTANTS.get("MSG_PEEK", 0)
+_MSG_DONTWAIT = _CONSTANTS.get("MSG_DONTWAIT", 0)
 
 
 def _int(value, what):
@@ -59,8 +61,51 @@ def _would_block(e):
     return isinstance(e, OSError) and e.args and e.args[0] in _EAGAIN
 
 
+def _socket_options():
+    """(level, optname) -> what setsockopt does; level None: any level (QuecPython)."""
+    c = _CONSTANTS
+    strict = _dialect.setsockopt_strict
+    sol = c.get("SOL_SOCKET") if strict else None
+    tcp = c.get("IPPROTO_TCP") if strict else None
+    ip = c.get("IPPROTO_IP") if strict else None
+    table = {}
+    if "SO_REUSEADDR" in c:
+        table[(sol, c["SO_REUSEADDR"])] = lambda s, v: s.set_reuseaddr(bool(v))
+    if "TCP_KEEPALIVE" in c:
+        # QuecPython: minutes of idle, 25 s between probes, 3 probes.
+        table[(sol, c["TCP_KEEPALIVE"])] = lambda s, v: s.set_keepalive(v)
+    if "SO_KEEPALIVE" in c:
+        # BSD SO_KEEPALIVE: the host defaults, two hours of idle.
+        table[(sol, c["SO_KEEPALIVE"])] = lambda s, v: s.set_keepalive(120) if v else None
+    if "SO_LINGER" in c:
+        table[(sol, c["SO_LINGER"])] = _set_linger
+    # Accepted and without effect in the emulator: broadcast and multicast
+    # membership (no multicast routing), Nagle (segments leave at once).
+    if "SO_BROADCAST" in c:
+        table[(sol, c["SO_BROADCAST"])] = lambda s, v: None
+    if "IP_ADD_MEMBERSHIP" in c:
+        table[(ip, c["IP_ADD_MEMBERSHIP"])] = lambda s, v: None
+    if "TCP_NODELAY" in c:
+        table[(tcp, c["TCP_NODELAY"])] = lambda s, v: None
+    return table
+
+
+def _set_linger(core, value):
+    # struct linger {int l_onoff; int l_linger;}: on with 0 s means close() resets.
+    if isinstance(value, int):
+        onoff, seconds = value, 1
+    else:
+        raw = bytes(value) + bytes(8)
+        onoff = int.from_bytes(raw[0:4], "little")
+        seconds = int.from_bytes(raw[4:8], "little")
+    core.set_linger_abort(bool(onoff) and seconds == 0)
+
+
+_OPTIONS = _socket_options()
+
+
 class socket:
-    """usocket.socket(af=AF_INET, type=SOCK_STREAM, proto=0)"""
+    """socket(af=AF_INET, type=SOCK_STREAM, proto=0)"""
 
     __slots__ = ("_s", "__weakref__")
 
@@ -121,8 +166,18 @@ class socket:
             raise
 
     # ---- receiving
-    def recv(self, bufsize):
-        return self._s.recv(bufsize)
+    if _dialect.recv_flags:
+        def recv(self, bufsize, flags=0):
+            _int(flags, "flags")
+            if flags & ~(_MSG_PEEK | _MSG_DONTWAIT):
+                raise _OSError(22)  # EINVAL: a flag the stack does not know
+            if not flags:
+                return self._s.recv(bufsize)
+            return self._s.recv_flags(bufsize, bool(flags & _MSG_PEEK),
+                                      bool(flags & _MSG_DONTWAIT))
+    else:
+        def recv(self, bufsize):
+            return self._s.recv(bufsize)
 
     def recvfrom(self, bufsize):
         return self._s.recvfrom(bufsize)
@@ -168,19 +223,31 @@ class socket:
 
     # ---- options and state
     def setsockopt(self, level, optname, value):
-        _int(level, "level")  # checked, then ignored: the firmware switches on optname only
+        _int(level, "level")
         _int(optname, "optname")
         if isinstance(value, (bytes, bytearray, memoryview)):
-            value = int.from_bytes(bytes(value), "little")
+            raw = value
+            value = int.from_bytes(bytes(value)[:4], "little")
         else:
-            value = _int(value, "value")
-        if optname == SO_REUSEADDR:
-            self._s.set_reuseaddr(bool(value))
-        elif optname == TCP_KEEPALIVE:
-            self._s.set_keepalive(value)
-        else:
+            raw = value = _int(value, "value")
+        action = _OPTIONS.get((level, optname)) or _OPTIONS.get((None, optname))
+        if action is None:
+            if _dialect.setsockopt_strict:
+                raise _OSError(*_dev.errno_of("no_protocol_option"))
+            # QuecPython prints this and carries on (the firmware switches on optname only).
             print("Warning: lwip.setsockopt() option not implemented")
+            return None
+        action(self._s, raw if action is _set_linger else value)
         return None
+
+    if _dialect.has_getsockopt:
+        def getsockopt(self, level, optname):
+            """UNIRTOS: only SO_ACCEPTCONN -> (is_listening, bound port)."""
+            _int(level, "level")
+            if _int(optname, "optname") != _CONSTANTS.get("SO_ACCEPTCONN"):
+                raise _OSError(*_dev.errno_of("no_protocol_option"))
+            local = self._s.local_address()
+            return (1 if self._s.state() == 1 else 0, local[1] if local else 0)
 
     def settimeout(self, value):
         self._s.settimeout(value)
@@ -189,14 +256,26 @@ class socket:
         self._s.settimeout(None if flag else 0)
 
     if _HAS_STA:
-        def getsocketsta(self):
-            return self._s.state()
+        if _dialect.coarse_socket_state:
+            def getsocketsta(self):
+                """UNIRTOS reports only 0 (not connected), 1, 4 and -1."""
+                state = self._s.state()
+                return state if state in (-1, 1, 4) else 0
+        else:
+            def getsocketsta(self):
+                return self._s.state()
 
     def fileno(self):
         return self._s.fileno()
 
-    def makefile(self, mode="rb", buffering=0):
-        return self
+    if _dialect.makefile_is_file:
+        def makefile(self, mode="rb", buffering=0):
+            if not isinstance(mode, str):
+                raise TypeError(f"mode must be a str, not {type(mode).__name__}")
+            return _SocketFile(self, mode)
+    else:
+        def makefile(self, mode="rb", buffering=0):
+            return self
 
     def close(self):
         self._s.close()
@@ -211,7 +290,55 @@ class socket:
     def ioctl(self, request, arg):
         if request == 3:
             return self._s.poll_events() & (arg | 8 | 16 | 32)
-        raise OSError(22, "EINVAL")
+        raise _OSError(22)
+
+
+class _SocketFile:
+    """What makefile() returns on MicroPython: a binary stream over the socket
+    (no buffering); closing it closes the socket."""
+
+    __slots__ = ("_sock", "mode")
+
+    def __init__(self, sock, mode):
+        self._sock = sock
+        self.mode = mode
+
+    def read(self, size=None):
+        return self._sock.read(size)
+
+    def readinto(self, buf, nbytes=None):
+        return self._sock.readinto(buf, nbytes)
+
+    def readline(self):
+        return self._sock.readline()
+
+    def write(self, buf):
+        return self._sock.write(buf)
+
+    def flush(self):
+        return None
+
+    def fileno(self):
+        return self._sock.fileno()
+
+    def ioctl(self, request, arg):
+        return self._sock.ioctl(request, arg)
+
+    def close(self):
+        self._sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __iter__(self):
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
 
 
 def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
@@ -222,7 +349,7 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
         raise TypeError(f"host must be a str, not {host.__class__.__name__}")
     if isinstance(port, str):
         if not port.isdigit() or int(port) > 65535:
-            raise OSError(-201)  # lwIP EAI_SERVICE
+            raise _OSError(-201)  # lwIP EAI_SERVICE
         port = int(port)
     else:
         _int(port, "port")
@@ -234,10 +361,43 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
         if _dialect.getaddrinfo_empty_on_failure:
             return []
         raise
+    canonname = host if _dialect.canonname_is_host else ""
     out = []
     for v6, ip, p in answers:
         family = AF_INET6 if v6 else AF_INET
         if af and af != family:
             continue
-        out.append((family, SOCK_STREAM, 0, host, (ip, p)))
+        if _dialect.getaddrinfo_filters:
+            out.append((family, type or SOCK_STREAM, proto, canonname, (ip, p)))
+        else:
+            # The firmware's hints are AF_UNSPEC/SOCK_STREAM whatever was asked.
+            out.append((family, SOCK_STREAM, 0, canonname, (ip, p)))
     return out
+
+
+if _dialect.has_inet_ntop:
+    def inet_ntop(af, bin_addr):
+        """inet_ntop(AF_INET, b'\\x7f\\0\\0\\1') -> '127.0.0.1'"""
+        _int(af, "af")
+        raw = bytes(bin_addr)
+        if af == AF_INET and len(raw) == 4:
+            return ".".join(str(b) for b in raw)
+        if af == AF_INET6 and len(raw) == 16:
+            import ipaddress as _ip
+            return str(_ip.IPv6Address(raw))
+        raise _OSError(22)
+
+    def inet_pton(af, txt_addr):
+        """inet_pton(AF_INET, '1.2.3.4') -> b'\\x01\\x02\\x03\\x04'"""
+        _int(af, "af")
+        if not isinstance(txt_addr, str):
+            raise TypeError(f"address must be a str, not {type(txt_addr).__name__}")
+        import ipaddress as _ip
+        try:
+            if af == AF_INET:
+                return _ip.IPv4Address(txt_addr).packed
+            if af == AF_INET6:
+                return _ip.IPv6Address(txt_addr).packed
+        except ValueError:
+            pass
+        raise _OSError(22)

@@ -66,6 +66,20 @@ class ByteQueue {
         return out;
     }
 
+    // A copy of up to n bytes from the front, left in place (MSG_PEEK).
+    Bytes peek(std::size_t n) const {
+        n = std::min(n, size_);
+        Bytes out = Bytes::uninitialized(n);
+        std::size_t filled = 0;
+        for (std::size_t i = 0; filled < n; ++i) {
+            const std::string_view c = chunk(i);
+            const std::size_t k = std::min(n - filled, c.size());
+            std::memcpy(out.data() + filled, c.data(), k);
+            filled += k;
+        }
+        return out;
+    }
+
     void drop(std::size_t n) {
         n = std::min(n, size_);
         size_ -= n;

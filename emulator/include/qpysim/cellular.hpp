@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "qpysim/address.hpp"
@@ -48,6 +49,7 @@ struct PdpContext {
     IpAddress ip6;
     IpAddress dns1;
     IpAddress dns2;
+    std::optional<IpAddress> fixed_ip;  // the network always gives this address
 };
 
 // A PDP context the scenario configures at power-on.
@@ -56,7 +58,8 @@ struct PdpSetup {
     int ip_type = 0;  // 0 IPv4, 1 IPv6, 2 IPv4v6
     std::string apn;
     bool active = true;
-    bool auto_connect = true;  // activated at boot, re-activated after a loss
+    bool auto_connect = true;          // activated at boot, re-activated after a loss
+    std::optional<IpAddress> address;  // a fixed address (a private APN); none: drawn
 };
 
 // What the SIM and the module say about themselves. Drawn from the seed.

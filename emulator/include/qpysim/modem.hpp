@@ -157,6 +157,9 @@ class Modem final : public LinkHost, private ModuleControl {
     // A listening socket on a virtual host (created if `host` is a new name),
     // outside the module's socket table. Throws Error(addr_in_use).
     std::shared_ptr<Socket> open_host_listener(const std::string& host, int port);
+    // A TCP socket on a virtual host (created if new), bound to an ephemeral
+    // port, for a Python peer that connects to a device server.
+    std::shared_ptr<Socket> open_host_socket(const std::string& host);
     // The address a virtual host answers on, or nullopt.
     std::optional<IpAddress> host_address(const std::string& host);
 
@@ -289,6 +292,7 @@ class Modem final : public LinkHost, private ModuleControl {
     };
     VirtualHost& add_host(const std::string& name, const std::optional<std::string>& address);
     VirtualHost* find_host(const IpAddress& ip);
+    VirtualHost& host_named(const std::string& host);  // lock held
     void route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
                         const std::shared_ptr<Socket>& device_sender);
     // The link faults' verdict on one datagram: when it arrives, or nullopt

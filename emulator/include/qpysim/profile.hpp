@@ -6,6 +6,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "qpysim/error.hpp"
@@ -20,7 +21,7 @@ struct ErrnoEntry {
     std::string name;
 };
 
-inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::pdp_query_failed) + 1;
+inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::no_protocol_option) + 1;
 
 class ErrnoTable {
   public:
@@ -32,21 +33,31 @@ class ErrnoTable {
 };
 
 enum class AcceptShape {
-    conn_ip_port,  // (conn, ip, port): QuecPython 2025 firmware and docs
-    conn_address,  // (conn, (ip, port)): QuecPython 2021, MicroPython, RT-Thread
+    conn_ip_port,  // (conn, ip, port): QuecPython 2023+ firmware and docs
+    conn_address,  // (conn, (ip, port)): QuecPython 2021, MicroPython, RT-Thread, ESP32
 };
 
+enum class ErrnoSpace {
+    lwip,    // MicroPython's internal (Linux) numbering: ETIMEDOUT 110
+    newlib,  // newlib's numbering (ESP-IDF): ETIMEDOUT 116, EINPROGRESS 119
+    qapi,    // Qualcomm QAPI numbering (BG95): ETIMEDOUT 2, ECONNRESET 8
+};
+
+// A firmware generation or port: what its socket module looks like and how it
+// behaves. One row per dialect in profile.cpp, each with its evidence.
 struct Dialect {
     std::string name;
     std::string summary;
-    // Which module names the script imports: u-names only, or also socket/select/errno.
-    bool plain_module_names = false;
+    std::string evidence;  // where the facts come from
+    // The socket module's constants, name -> value, in export order.
+    // AF_INET6 is the module model's (BG95: 3) and is not listed here.
+    std::vector<std::pair<std::string, int>> constants;
     AcceptShape accept_shape = AcceptShape::conn_ip_port;
-    // IPPROTO_TCP_SER (7) and TCP_CUSTOMIZE_PORT (8) exist.
-    bool has_tcp_ser = true;
-    // QuecPython connect(): a timeout of at least 1 s and under 25 s waits with
-    // select and raises ETIMEDOUT; any other timeout is a plain lwIP connect.
+    // QuecPython connect(): a timeout of at least 1 s and under 25 s (UNIRTOS:
+    // up to 25 s) waits with select and raises ETIMEDOUT; any other timeout is
+    // a plain lwIP connect.
     bool connect_select_window = true;
+    bool select_window_inclusive = false;
     // recv timeouts are counted in 100 ms polls; a timeout under one poll ends
     // with EAGAIN instead of ETIMEDOUT. Zero: exact timeouts.
     Duration recv_poll{100ms};
@@ -55,12 +66,20 @@ struct Dialect {
     bool recv_connecting_in_progress = true;
     // connect() on a connected socket raises this.
     errc connect_when_connected = errc::already;
-    // getaddrinfo("") (read as "0.0.0.0") raises OSError(-2): the 2025
+    // getaddrinfo("") (read as "0.0.0.0") raises OSError(-2): the 2023+
     // firmware treats a "0.0.0.0" answer as no answer.
     bool getaddrinfo_unspecified_fails = true;
     // Module-level getaddrinfo() returns [] on failure instead of raising.
     bool getaddrinfo_empty_on_failure = false;
-    // bind() raises on a taken port (the 2025 firmware ignores lwip_bind's result).
+    // What a failed lookup raises: OSError(code), negative (lwIP EAI_FAIL -202;
+    // upstream ports -2).
+    int dns_fail_code = -202;
+    // getaddrinfo's canonname: the host name (QuecPython) or '' (MicroPython).
+    bool canonname_is_host = true;
+    // getaddrinfo(host, port, af, type, proto, flags) filters on af and echoes
+    // type/proto in the result; false: hints ignored, (af, 1, 0) always.
+    bool getaddrinfo_filters = false;
+    // bind() raises on a taken port (the 2023+ firmware ignores lwip_bind's result).
     bool bind_reports_errors = false;
     // listen() needs its backlog argument.
     bool listen_requires_backlog = false;
@@ -71,20 +90,30 @@ struct Dialect {
     // makefile() returns a file object whose close() closes the socket; false:
     // makefile() returns the socket itself.
     bool makefile_is_file = false;
-    // getaddrinfo takes (host, port, af, type, proto, flags) and filters.
-    bool getaddrinfo_filters = false;
     // inet_ntop / inet_pton exist.
     bool has_inet_ntop = false;
-    // IPPROTO_SEC constant exists (WiPy heritage in the MicroPython docs).
-    bool has_ipproto_sec = false;
+    // getsockopt(SOL_SOCKET, SO_ACCEPTCONN) exists (UNIRTOS).
+    bool has_getsockopt = false;
+    // recv(bufsize, flags) takes MSG_PEEK / MSG_DONTWAIT.
+    bool recv_flags = false;
+    // setsockopt with an unknown option raises ENOPROTOOPT (lwIP) instead of
+    // printing QuecPython's warning; the level must match the option.
+    bool setsockopt_strict = false;
+    // socket.getsocketsta() exists (a QuecPython method; the module can still
+    // lack it: ModuleProfile::has_getsocketsta).
+    bool has_getsocketsta = true;
+    // getsocketsta() reports only 0, 1, 4 and -1 (UNIRTOS).
+    bool coarse_socket_state = false;
     // A refused connect raises ECONNREFUSED (host OS behaviour) rather than
     // lwIP's ECONNRESET.
     bool refused_is_econnrefused = false;
-};
-
-enum class ErrnoSpace {
-    lwip,  // MicroPython/lwIP Linux numbering
-    qapi,  // Qualcomm QAPI numbering (BG95)
+    // The firmware's errno numbering (the module's QAPI numbering wins on BG95).
+    ErrnoSpace errno_space = ErrnoSpace::lwip;
+    // QuecPython's own modules exist: checkNet, dataCall, net, sim, modem, misc,
+    // osTimer, log, sys_bus.
+    bool quectel_modules = true;
+    // select / uselect is compiled in.
+    bool has_select = true;
 };
 
 struct ModuleProfile {
@@ -95,6 +124,9 @@ struct ModuleProfile {
     int socket_limit = 15;
     int fd_base = 0;
     int af_inet6 = 10;
+    // SOL_SOCKET as the module's stack headers define it, where they differ
+    // from the dialect's (Qualcomm QAPI: -1); 0: the dialect's value.
+    int sol_socket = 0;
     bool has_getsocketsta = true;
     ErrnoSpace errno_space = ErrnoSpace::lwip;
     std::size_t sndbuf = 64 * 1024;

@@ -69,6 +69,9 @@ class Socket final : public SegmentSink,
     std::size_t send_all(std::string_view data, bool raise_on_partial_timeout);
     std::size_t sendto(std::string_view data, const std::string& ip, int port);
     Bytes recv(std::size_t max);
+    // recv() with flags: peek leaves the bytes (or datagram) queued
+    // (MSG_PEEK); dont_wait does not block this once (MSG_DONTWAIT).
+    Bytes recv(std::size_t max, bool peek, bool dont_wait);
     Bytes recvfrom(std::size_t max, Endpoint& from);
     // read()/readinto(): no short reads; `max` nullopt reads to end of stream.
     Bytes read(std::optional<std::size_t> max);
@@ -78,6 +81,9 @@ class Socket final : public SegmentSink,
     std::optional<Duration> timeout() const;
     void set_keepalive_minutes(int minutes);
     void set_reuseaddr(bool on);
+    // SO_LINGER with a zero timeout: close() resets the connection (RST)
+    // instead of closing it gracefully.
+    void set_linger_abort(bool on);
     // getsocketsta(): lwIP state number, -1 once closed.
     int tcp_state() const;
     int fileno() const;
@@ -144,8 +150,8 @@ class Socket final : public SegmentSink,
     void on_child_gone(Socket* child);
     void abort_pending_children();
     std::size_t queue_bytes(Lock& lk, std::string_view data, bool& partial);
-    Bytes recv_locked(Lock& lk, std::size_t max);
-    Bytes recv_dgram(Lock& lk, std::size_t max, Endpoint& from);
+    Bytes recv_locked(Lock& lk, std::size_t max, bool peek = false);
+    Bytes recv_dgram(Lock& lk, std::size_t max, Endpoint& from, bool peek = false);
     bool wait_readable(Lock& lk);
     Bytes take_rx(std::size_t n);
     void accept_syn(const std::shared_ptr<Connection>& via, const Segment& syn);
@@ -163,6 +169,7 @@ class Socket final : public SegmentSink,
     bool host_side_ = false;
     std::optional<Duration> timeout_;  // nullopt: block forever; zero: non-blocking
     bool reuseaddr_ = false;
+    bool linger_abort_ = false;
     int keepalive_minutes_ = 0;
 
     std::optional<Endpoint> local_;
