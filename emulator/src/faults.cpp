@@ -286,7 +286,8 @@ std::shared_ptr<FaultEffect> make_effect(const FaultSpec& spec) {
     const FaultKind& kind = builtin_faults().get(spec.kind);
     const std::string who =
         "fault '" + (spec.name.empty() ? spec.kind : spec.name) + "' (" + spec.kind + "): ";
-    for (const auto& [key, value] : spec.settings) {
+    for (const auto& setting : spec.settings) {
+        const std::string& key = setting.first;  // clang 14 cannot capture a structured binding
         const bool known = std::any_of(kind.settings.begin(), kind.settings.end(),
                                        [&](const auto& kv) { return kv.first == key; });
         if (!known) {
