@@ -848,6 +848,24 @@ void Modem::udp_bound(const std::shared_ptr<Socket>& s) {
 void Modem::linger(std::shared_ptr<Socket> s) {
     const Socket* raw = s.get();
     lingering_[raw] = std::move(s);
+    // lwIP's pcb pool is fixed: when closed connections pile up in TIME-WAIT,
+    // tcp_alloc recycles the oldest of them (tcp_kill_timewait). Keep as many
+    // as the socket table holds, so a loop of connect/close stays bounded.
+    std::size_t in_time_wait = 0;
+    Socket* oldest = nullptr;
+    DeviceTime oldest_until{};
+    for (const auto& entry : lingering_) {
+        const auto until = entry.second->time_wait_until();
+        if (!until) continue;
+        ++in_time_wait;
+        if (!oldest || *until < oldest_until) {
+            oldest = entry.second.get();
+            oldest_until = *until;
+        }
+    }
+    if (oldest && in_time_wait > static_cast<std::size_t>(std::max(socket_limit_, 1))) {
+        oldest->recycle_time_wait();  // frees the pcb: unlinger() erases the entry
+    }
 }
 
 void Modem::unlinger(const Socket* s) {

@@ -885,6 +885,18 @@ void Socket::close() noexcept {
     }
 }
 
+std::optional<DeviceTime> Socket::time_wait_until() const noexcept {
+    if (tcp_.state() != TcpState::TimeWait) return std::nullopt;
+    return tcp_.next_deadline();
+}
+
+void Socket::recycle_time_wait() {
+    if (tcp_.state() != TcpState::TimeWait) return;
+    modem_.trace_event(
+        TraceEvent(sched_.now(), "time_wait_recycled").num("sock", static_cast<std::int64_t>(id_)));
+    apply(tcp_.step(TcpEvent::Abort, sched_.now()));  // no RST from TIME-WAIT
+}
+
 void Socket::settimeout(std::optional<Duration> timeout) {
     auto lk = lock();
     if (timeout && timeout->count() < 0) throw UsageError("timeout must be >= 0 or None");

@@ -330,3 +330,20 @@ def test_the_same_seed_gives_a_byte_identical_trace_ten_times(tmp_path):
 
 def test_another_seed_gives_another_trace(tmp_path):
     assert trace_of(tmp_path, 1, 0) != trace_of(tmp_path, 2, 0)
+
+
+def test_recycled_time_wait_pcbs_are_in_the_trace(tmp_path, capsys):
+    result, out, err, dev = run_device(tmp_path, capsys, """
+        import usocket
+        for i in range(40):
+            s = usocket.socket()
+            s.connect(usocket.getaddrinfo('echo.test', 7)[0][-1])
+            s.close()
+    """, scenario=scenario(tmp_path, SERVICES), clock=None, trace_in_memory=True)
+    assert result.status == 0, err
+    events = [json.loads(line)["ev"] for line in dev.modem.trace_lines()]
+    recycled = events.count("time_wait_recycled")
+    # Each closed connection waits 120 s in TIME-WAIT, and no device time passes;
+    # as lwIP's fixed pcb pool does, the oldest is recycled once as many as the
+    # socket table (15) wait: of 40 closes, at most 16 are left waiting.
+    assert 40 - 16 <= recycled <= 40 - 15

@@ -77,6 +77,12 @@ class Socket final : public SegmentSink,
     Bytes read(std::optional<std::size_t> max);
     Bytes readline();
     void close() noexcept;
+    // A closed socket's pcb in TIME-WAIT: when it leaves (nullopt otherwise).
+    // Called with the core lock held.
+    std::optional<DeviceTime> time_wait_until() const noexcept;
+    // Release a TIME-WAIT pcb early, silently (lwIP's tcp_kill_timewait when
+    // its pcb pool runs out). Called with the core lock held.
+    void recycle_time_wait();
     void settimeout(std::optional<Duration> timeout);
     std::optional<Duration> timeout() const;
     void set_keepalive_minutes(int minutes);
