@@ -20,6 +20,15 @@ if(QPYSIM_SANITIZE)
   string(REPLACE ";" "," _qpysim_san "${QPYSIM_SANITIZE}")
   target_compile_options(qpysim_options INTERFACE -fsanitize=${_qpysim_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
   target_link_options(qpysim_options INTERFACE -fsanitize=${_qpysim_san})
+  if("thread" IN_LIST QPYSIM_SANITIZE AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # gcc warns that TSan does not model Asio's atomic_thread_fence (-Wtsan).
+    target_compile_options(qpysim_options INTERFACE -Wno-tsan)
+  endif()
+endif()
+
+if(QPYSIM_FUZZ)
+  # Coverage feedback for libFuzzer in everything the fuzz targets link.
+  target_compile_options(qpysim_options INTERFACE -fsanitize=fuzzer-no-link)
 endif()
 
 if(WIN32)
