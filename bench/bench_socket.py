@@ -19,6 +19,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _servers import serve_forever  # noqa: E402
+from _table import print_table  # noqa: E402
 
 import qpysim  # noqa: E402
 
@@ -133,13 +134,11 @@ def paired(rounds, native, emulated, better=min):
     return statistics.median(nat), statistics.median(emu)
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
-    args = ap.parse_args()
-    n_rtt = 500 if args.quick else 2000
-    total = (16 if args.quick else 128) * 1024 * 1024
-    rounds = 3 if args.quick else 9
+def measure(quick: bool) -> list:
+    """Rows (what, native, usocket, ratio, target) for the host gateway."""
+    n_rtt = 500 if quick else 2000
+    total = (16 if quick else 128) * 1024 * 1024
+    rounds = 3 if quick else 9
 
     ctx = mp.get_context("spawn")
     ready = ctx.Queue()
@@ -166,10 +165,14 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.join(5)
+    return rows
 
-    print(f"{'host gateway vs CPython socket':40} {'native':>12} {'usocket':>12} {'ratio':>7}  target")
-    for name, nat, emu, ratio, target in rows:
-        print(f"{name:40} {nat:>12} {emu:>12} {ratio:>7.2f}  {target}")
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smaller runs (a smoke test)")
+    print_table("host gateway vs CPython socket", measure(ap.parse_args().quick),
+                "native", "usocket")
     return 0
 
 

@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _servers import serve_forever  # noqa: E402
+from _table import print_table  # noqa: E402
 
 import qpysim  # noqa: E402
 
@@ -115,14 +116,12 @@ def native_bulk(port: int, blocks: int) -> float:
     return blocks * 65536 / elapsed
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    args = ap.parse_args()
+def measure(quick: bool) -> list:
+    """Rows (what, native, qpysim, figure, target, kind) for virtual time and network."""
     beats = 1440  # one a minute for 24 hours
-    n_rtt = 500 if args.quick else 3000
-    blocks = 128 if args.quick else 1024
-    rounds = 1 if args.quick else 5
+    n_rtt = 500 if quick else 3000
+    blocks = 128 if quick else 1024
+    rounds = 1 if quick else 5
 
     ctx = mp.get_context("spawn")
     ready = ctx.Queue()
@@ -153,10 +152,15 @@ def main() -> int:
     finally:
         proc.terminate()
         proc.join(5)
+    return rows
 
-    print(f"{'virtual time and network':36} {'native':>16} {'qpysim':>16} {'figure':>10}")
-    for name, nat, emu, fig, target, kind in rows:
-        print(f"{name:36} {nat:>16} {emu:>16} {fig:>10.2f}  {kind} {target}")
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    rows = measure(ap.parse_args().quick)
+    print_table("virtual time and network",
+                [(n, a, b, f, f"{kind} {t}") for n, a, b, f, t, kind in rows], "native")
     return 0
 
 
