@@ -46,7 +46,7 @@ def startup(quick: bool) -> tuple:
             subprocess.run([sys.executable, noop], check=True)
             nat.append(time.perf_counter() - t0)
             t0 = time.perf_counter()
-            subprocess.run([QPYSIM, "-q", "run", "--clock", "virtual", noop], check=True)
+            subprocess.run([QPYSIM, "run", "-q", "--clock", "virtual", noop], check=True)
             emu.append(time.perf_counter() - t0)
     return statistics.median(nat), statistics.median(emu)
 
