@@ -530,9 +530,7 @@ Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
 }
 
 Bytes Socket::recv(std::size_t max) {
-    auto lk = lock();
-    check_open();
-    return recv_locked(lk, max);
+    return recv(max, false, false);
 }
 
 Bytes Socket::recv(std::size_t max, bool peek, bool dont_wait) {

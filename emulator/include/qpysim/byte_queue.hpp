@@ -54,15 +54,8 @@ class ByteQueue {
             size_ -= n;
             return out;
         }
-        Bytes out = Bytes::uninitialized(n);
-        std::size_t filled = 0;
-        while (filled < n) {
-            const std::string_view f = front();
-            const std::size_t k = std::min(n - filled, f.size());
-            std::memcpy(out.data() + filled, f.data(), k);
-            drop(k);
-            filled += k;
-        }
+        Bytes out = peek(n);
+        drop(n);
         return out;
     }
 
