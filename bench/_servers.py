@@ -7,6 +7,8 @@ source: reads "<n>\\n", then sends n bytes and closes.
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing as mp
 import socket
 import threading
 
@@ -80,3 +82,17 @@ def serve_forever(ready) -> None:
     ports = {"echo": _listen(_echo), "sink": _listen(_sink), "source": _listen(_source)}
     ready.put(ports)
     threading.Event().wait()
+
+
+@contextlib.contextmanager
+def servers():
+    """Start the servers in their own process; yield {"echo"|"sink"|"source": port}."""
+    ctx = mp.get_context("spawn")
+    ready = ctx.Queue()
+    proc = ctx.Process(target=serve_forever, args=(ready,), daemon=True)
+    proc.start()
+    try:
+        yield ready.get(timeout=30)
+    finally:
+        proc.terminate()
+        proc.join(5)

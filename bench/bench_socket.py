@@ -10,7 +10,6 @@ absolute numbers are printed for context only.
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
 import socket
 import statistics
@@ -18,15 +17,32 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _servers import serve_forever  # noqa: E402
+from _servers import servers  # noqa: E402
 from _table import print_table  # noqa: E402
 
 import qpysim  # noqa: E402
 
 
-def rtt_native(port: int, n: int, size: int) -> float:
+def open_native(port: int, nodelay: bool = False) -> socket.socket:
     s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    if nodelay:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return s
+
+
+def usocket_opener(usocket):
+    """open(port, nodelay) for usocket through the host gateway (which sets
+    TCP_NODELAY on its side itself)."""
+    def open_(port: int, nodelay: bool = False):
+        s = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
+        s.connect(("127.0.0.1", port))
+        return s
+    return open_
+
+
+def rtt(open_, port: int, n: int, size: int) -> float:
+    """Seconds per round trip of `size` bytes to the echo server."""
+    s = open_(port, nodelay=True)
     msg = b"x" * size
     for _ in range(50):
         s.sendall(msg)
@@ -42,26 +58,9 @@ def rtt_native(port: int, n: int, size: int) -> float:
     return elapsed / n
 
 
-def rtt_usocket(usocket, port: int, n: int, size: int) -> float:
-    s = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
-    s.connect(("127.0.0.1", port))
-    msg = b"x" * size
-    for _ in range(50):
-        s.send(msg)
-        s.recv(size)
-    t0 = time.perf_counter()
-    for _ in range(n):
-        s.send(msg)
-        got = 0
-        while got < size:
-            got += len(s.recv(size - got))
-    elapsed = time.perf_counter() - t0
-    s.close()
-    return elapsed / n
-
-
-def bulk_native(port: int, total: int, chunk: int) -> float:
-    s = socket.create_connection(("127.0.0.1", port))
+def upload(open_, port: int, total: int, chunk: int) -> float:
+    """Bytes per second to the sink, until it has counted every byte."""
+    s = open_(port)
     buf = b"y" * chunk
     t0 = time.perf_counter()
     s.sendall(b"%d\n" % total)
@@ -75,24 +74,9 @@ def bulk_native(port: int, total: int, chunk: int) -> float:
     return total / elapsed
 
 
-def bulk_usocket(usocket, port: int, total: int, chunk: int) -> float:
-    s = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
-    s.connect(("127.0.0.1", port))
-    buf = b"y" * chunk
-    t0 = time.perf_counter()
-    s.sendall(b"%d\n" % total)
-    sent = 0
-    while sent < total:
-        s.sendall(buf)
-        sent += chunk
-    assert s.recv(64).startswith(b"%d" % total)
-    elapsed = time.perf_counter() - t0
-    s.close()
-    return total / elapsed
-
-
-def bulk_download_native(port: int, total: int) -> float:
-    s = socket.create_connection(("127.0.0.1", port))
+def download(open_, port: int, total: int) -> float:
+    """Bytes per second from the source."""
+    s = open_(port)
     s.sendall(b"%d\n" % total)
     t0 = time.perf_counter()
     got = 0
@@ -107,24 +91,7 @@ def bulk_download_native(port: int, total: int) -> float:
     return total / elapsed
 
 
-def bulk_download_usocket(usocket, port: int, total: int) -> float:
-    s = usocket.socket(usocket.AF_INET, usocket.SOCK_STREAM)
-    s.connect(("127.0.0.1", port))
-    s.send(b"%d\n" % total)
-    t0 = time.perf_counter()
-    got = 0
-    while got < total:
-        data = s.recv(65536)
-        if not data:
-            break
-        got += len(data)
-    elapsed = time.perf_counter() - t0
-    s.close()
-    assert got == total
-    return total / elapsed
-
-
-def paired(rounds, native, emulated, better=min):
+def paired(rounds, native, emulated):
     """Alternate native and emulated runs so both see the same machine load;
     return the median of each."""
     nat, emu = [], []
@@ -140,31 +107,23 @@ def measure(quick: bool) -> list:
     total = (16 if quick else 128) * 1024 * 1024
     rounds = 3 if quick else 9
 
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    proc = ctx.Process(target=serve_forever, args=(ready,), daemon=True)
-    proc.start()
-    ports = ready.get(timeout=30)
-    try:
+    with servers() as ports:
         dev = qpysim.Device()
-        us = dev.module("usocket")
+        emulated = usocket_opener(dev.module("usocket"))
         rows = []
-        nat, emu = paired(rounds, lambda: rtt_native(ports["echo"], n_rtt, 64),
-                          lambda: rtt_usocket(us, ports["echo"], n_rtt, 64))
+        nat, emu = paired(rounds, lambda: rtt(open_native, ports["echo"], n_rtt, 64),
+                          lambda: rtt(emulated, ports["echo"], n_rtt, 64))
         rows.append(("round trip, 64 B (lower is better)", f"{nat * 1e6:.1f} us",
                      f"{emu * 1e6:.1f} us", emu / nat, "<= 1.5"))
-        nat, emu = paired(rounds, lambda: bulk_native(ports["sink"], total, 65536),
-                          lambda: bulk_usocket(us, ports["sink"], total, 65536))
+        nat, emu = paired(rounds, lambda: upload(open_native, ports["sink"], total, 65536),
+                          lambda: upload(emulated, ports["sink"], total, 65536))
         rows.append(("upload throughput (higher is better)", f"{nat / 1e6:.0f} MB/s",
                      f"{emu / 1e6:.0f} MB/s", emu / nat, ">= 0.8"))
-        nat, emu = paired(rounds, lambda: bulk_download_native(ports["source"], total),
-                          lambda: bulk_download_usocket(us, ports["source"], total))
+        nat, emu = paired(rounds, lambda: download(open_native, ports["source"], total),
+                          lambda: download(emulated, ports["source"], total))
         rows.append(("download throughput (higher is better)", f"{nat / 1e6:.0f} MB/s",
                      f"{emu / 1e6:.0f} MB/s", emu / nat, ">= 0.8"))
         dev.modem.halt("bench over")
-    finally:
-        proc.terminate()
-        proc.join(5)
     return rows
 
 

@@ -12,9 +12,7 @@
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import os
-import socket
 import statistics
 import sys
 import tempfile
@@ -22,7 +20,8 @@ import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _servers import serve_forever  # noqa: E402
+from _servers import servers  # noqa: E402
+from bench_socket import open_native, paired, rtt, upload  # noqa: E402
 from _table import print_table  # noqa: E402
 
 import qpysim  # noqa: E402
@@ -88,34 +87,6 @@ def run_script(folder: str, source: str) -> float:
     return elapsed
 
 
-def native_rtt(port: int, n: int) -> float:
-    s = socket.create_connection(("127.0.0.1", port))
-    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    msg = b"x" * 64
-    t0 = time.perf_counter()
-    for _ in range(n):
-        s.sendall(msg)
-        got = 0
-        while got < 64:
-            got += len(s.recv(64))
-    elapsed = time.perf_counter() - t0
-    s.close()
-    return elapsed / n
-
-
-def native_bulk(port: int, blocks: int) -> float:
-    s = socket.create_connection(("127.0.0.1", port))
-    block = b"y" * 65536
-    t0 = time.perf_counter()
-    s.sendall(b"%d\n" % (blocks * 65536))
-    for _ in range(blocks):
-        s.sendall(block)
-    s.recv(64)  # the sink's count: everything arrived
-    elapsed = time.perf_counter() - t0
-    s.close()
-    return blocks * 65536 / elapsed
-
-
 def measure(quick: bool) -> list:
     """Rows (what, native, qpysim, figure, target, kind) for virtual time and network."""
     beats = 1440  # one a minute for 24 hours
@@ -123,35 +94,22 @@ def measure(quick: bool) -> list:
     blocks = 128 if quick else 1024
     rounds = 1 if quick else 5
 
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    proc = ctx.Process(target=serve_forever, args=(ready,), daemon=True)
-    proc.start()
-    ports = ready.get(timeout=30)
     rows = []
-    try:
-        with tempfile.TemporaryDirectory() as folder:
-            day = statistics.median(run_script(folder, DAY.format(beats=beats))
-                                    for _ in range(rounds))
-            rows.append(("device day (24 h of heartbeats)", "86400 s device", f"{day * 1e3:.1f} ms wall",
-                         86400 / day, ">= 40000", "speed-up"))
-            nat, emu = [], []
-            for _ in range(rounds):
-                nat.append(native_rtt(ports["echo"], n_rtt))
-                emu.append(run_script(folder, RTT.format(n=n_rtt)) / n_rtt)
-            nat_rtt, emu_rtt = statistics.median(nat), statistics.median(emu)
-            rows.append(("round trip, 64 B, virtual echo", f"{nat_rtt * 1e6:.1f} us",
-                         f"{emu_rtt * 1e6:.1f} us", emu_rtt / nat_rtt, "(lower is better)", "ratio"))
-            nat, emu = [], []
-            for _ in range(rounds):
-                nat.append(native_bulk(ports["sink"], blocks))
-                emu.append(blocks * 65536 / run_script(folder, BULK.format(blocks=blocks)))
-            nat_tp, emu_tp = statistics.median(nat), statistics.median(emu)
-            rows.append(("bulk upload, virtual discard", f"{nat_tp / 1e6:.0f} MB/s",
-                         f"{emu_tp / 1e6:.0f} MB/s", emu_tp / nat_tp, "(higher is better)", "ratio"))
-    finally:
-        proc.terminate()
-        proc.join(5)
+    with servers() as ports, tempfile.TemporaryDirectory() as folder:
+        day = statistics.median(run_script(folder, DAY.format(beats=beats))
+                                for _ in range(rounds))
+        rows.append(("device day (24 h of heartbeats)", "86400 s device",
+                     f"{day * 1e3:.1f} ms wall", 86400 / day, ">= 40000", "speed-up"))
+        nat_rtt, emu_rtt = paired(
+            rounds, lambda: rtt(open_native, ports["echo"], n_rtt, 64),
+            lambda: run_script(folder, RTT.format(n=n_rtt)) / n_rtt)
+        rows.append(("round trip, 64 B, virtual echo", f"{nat_rtt * 1e6:.1f} us",
+                     f"{emu_rtt * 1e6:.1f} us", emu_rtt / nat_rtt, "(lower is better)", "ratio"))
+        nat_tp, emu_tp = paired(
+            rounds, lambda: upload(open_native, ports["sink"], blocks * 65536, 65536),
+            lambda: blocks * 65536 / run_script(folder, BULK.format(blocks=blocks)))
+        rows.append(("bulk upload, virtual discard", f"{nat_tp / 1e6:.0f} MB/s",
+                     f"{emu_tp / 1e6:.0f} MB/s", emu_tp / nat_tp, "(higher is better)", "ratio"))
     return rows
 
 

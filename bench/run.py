@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import multiprocessing as mp
 import os
 import platform
 import statistics
@@ -27,7 +26,7 @@ import time
 sys.path.insert(0, os.path.dirname(__file__))
 import bench_socket  # noqa: E402
 import bench_virtual  # noqa: E402
-from _servers import serve_forever  # noqa: E402
+from _servers import servers  # noqa: E402
 from _table import print_table  # noqa: E402
 
 QPYSIM = os.path.join(os.path.dirname(sys.executable), "qpysim")
@@ -52,8 +51,7 @@ def startup(quick: bool) -> tuple:
 
 
 MEMORY_CHILD = """
-import os, socket, sys
-sys.path.insert(0, {bench!r})
+import os, socket
 n, port, kind = {n}, {port}, {kind!r}
 
 def rss():
@@ -84,25 +82,16 @@ def memory_per_socket(quick: bool) -> tuple:
     """Resident bytes per open, connected socket: usocket (device socket, gateway
     socket and their buffers) and CPython's socket, each in a fresh process."""
     n = 56  # EC200A's table holds 64
-    ctx = mp.get_context("spawn")
-    ready = ctx.Queue()
-    proc = ctx.Process(target=serve_forever, args=(ready,), daemon=True)
-    proc.start()
-    port = ready.get(timeout=30)["echo"]
     out = {}
-    try:
+    with servers() as ports:
         for kind in ("native", "usocket"):
             samples = []
             for _ in range(1 if quick else 3):
-                code = textwrap.dedent(MEMORY_CHILD).format(
-                    bench=os.path.dirname(__file__), n=n, port=port, kind=kind)
+                code = textwrap.dedent(MEMORY_CHILD).format(n=n, port=ports["echo"], kind=kind)
                 r = subprocess.run([sys.executable, "-c", code], check=True,
                                    capture_output=True, text=True)
                 samples.append(int(r.stdout.split()[-1]) / n)
             out[kind] = statistics.median(samples)
-    finally:
-        proc.terminate()
-        proc.join(5)
     return out["native"], out["usocket"]
 
 
@@ -115,8 +104,7 @@ def main() -> int:
     for name, nat, emu, ratio, target in bench_socket.measure(quick):
         rows.append(("gateway: " + name.split(" (")[0], nat, emu, ratio, target))
     for name, nat, emu, fig, target, kind in bench_virtual.measure(quick):
-        rows.append(("virtual: " + name, nat, emu, fig,
-                     target if kind == "speed-up" else "", ))
+        rows.append(("virtual: " + name, nat, emu, fig, target if kind == "speed-up" else ""))
     nat, emu = startup(quick)
     rows.append(("start-up: qpysim run noop.py vs python3", f"{nat * 1e3:.0f} ms",
                  f"{emu * 1e3:.0f} ms", emu / nat, ""))
@@ -124,7 +112,6 @@ def main() -> int:
         nat, emu = memory_per_socket(quick)
         rows.append(("memory per open connected socket", f"{nat / 1024:.1f} KiB",
                      f"{emu / 1024:.1f} KiB", emu / max(nat, 1.0), ""))
-    rows = [r if len(r) == 5 else r + ("",) for r in rows]
 
     print(f"qpysim benchmarks, {datetime.date.today()}, {platform.machine()} "
           f"{os.cpu_count()} CPUs, {platform.platform(terse=True)}, "
