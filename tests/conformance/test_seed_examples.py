@@ -6,11 +6,9 @@ output must equal the transcript. The transcripts are copied from the seeds
 (../shared/seeds), with the seed named on each.
 """
 
-import contextlib
-import io
 import textwrap
 
-import qpysim
+from run_probe import run_script
 
 
 def transcript_script(transcript: str, prelude: str = "", epilogue: str = "") -> str:
@@ -25,19 +23,6 @@ def transcript_script(transcript: str, prelude: str = "", epilogue: str = "") ->
 def expected_output(transcript: str) -> list:
     return [ln.rstrip() for ln in textwrap.dedent(transcript).splitlines()
             if ln.strip() and ln.strip() != ">>>"]
-
-
-def run(tmp_path, dialect, source, scenario, setup=None):
-    (tmp_path / "s.yaml").write_text(textwrap.dedent(scenario))
-    (tmp_path / "main.py").write_text(source)
-    dev = qpysim.Device(fs=str(tmp_path), scenario=str(tmp_path / "s.yaml"), dialect=dialect)
-    if setup:
-        setup(dev)
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        result = dev.run(str(tmp_path / "main.py"), timeout=600)
-    assert result.status == 0, (result, out.getvalue())
-    return [ln.rstrip() for ln in out.getvalue().splitlines()], dev
 
 
 # ---------------------------------------------------------------- seeds 002, 004
@@ -74,7 +59,7 @@ def test_seed_002_004_tcp_server_example(tmp_path):
     def setup(dev):
         dev.client(6001, pc_client, after=1.0)
 
-    out, _ = run(tmp_path, "rtthread", transcript_script(RT_SERVER), RT_BOARD, setup)
+    out = run_script(tmp_path, transcript_script(RT_SERVER), RT_BOARD, setup, dialect="rtthread")
     assert out == expected_output(RT_SERVER)
     assert len(seen) == 1
 
@@ -102,7 +87,7 @@ def test_seed_002_004_tcp_client_example(tmp_path):
 
     # The board stays up a second after the transcript, for the PC to read.
     script = transcript_script(RT_CLIENT, epilogue="import utime\nutime.sleep(1)\n")
-    out, _ = run(tmp_path, "rtthread", script, "{}\n", setup)
+    out = run_script(tmp_path, script, "{}\n", setup, dialect="rtthread")
     assert out == expected_output(RT_CLIENT)
     assert got == [b"micropython"]
 
@@ -127,7 +112,7 @@ def test_seed_002_004_web_site_example(tmp_path):
         s.close()
     """)
     for dialect in ("rtthread", "micropython"):
-        out, _ = run(tmp_path, dialect, source, WEB)
+        out = run_script(tmp_path, source, WEB, dialect=dialect)
         assert out == ["b'HTTP/1.1 200 OK\\r\\n'"], dialect
 
 
@@ -144,7 +129,7 @@ b'\\x01\\x02\\x03\\x04'
 
 
 def test_seed_001_inet_ntop_pton(tmp_path):
-    out, _ = run(tmp_path, "micropython", transcript_script(MP_INET), "{}\n")
+    out = run_script(tmp_path, transcript_script(MP_INET), "{}\n", dialect="micropython")
     assert out == expected_output(MP_INET)
 
 
@@ -168,7 +153,7 @@ def test_seed_001_getaddrinfo_connect_examples(tmp_path):
         except OSError as e:
             print('gai', e.args[0] < 0, hasattr(socket, 'gaierror'))
     """)
-    out, _ = run(tmp_path, "micropython", source, WEB)
+    out = run_script(tmp_path, source, WEB, dialect="micropython")
     assert out == ["('127.0.0.1', 80)", "gai True False"]
 
 
@@ -189,7 +174,7 @@ def test_seed_001_poll_instead_of_settimeout(tmp_path):
         print(res[0][0] is s, res[0][1] & select.POLLIN)
         s.close()
     """)
-    out, _ = run(tmp_path, "micropython", source, WEB)
+    out = run_script(tmp_path, source, WEB, dialect="micropython")
     assert out == ["timed out after 1000 ms", "True 1"]
 
 
@@ -208,7 +193,7 @@ ESP_CONSTANTS = """
 
 
 def test_seed_003_constants(tmp_path):
-    out, _ = run(tmp_path, "esp32", transcript_script(ESP_CONSTANTS), "{}\n")
+    out = run_script(tmp_path, transcript_script(ESP_CONSTANTS), "{}\n", dialect="esp32")
     assert out == expected_output(ESP_CONSTANTS)
 
 
@@ -262,7 +247,7 @@ def test_seed_003_api_walkthrough(tmp_path):
         conn.settimeout(5)
         conn.recv(1)
 
-    out, _ = run(tmp_path, "esp32", source, scenario,
-                 lambda dev: dev.client(6002, pc_client, after=1.0))
+    out = run_script(tmp_path, source, scenario,
+                     lambda dev: dev.client(6002, pc_client, after=1.0), dialect="esp32")
     assert out == ["5 True", "3 b'abc'", "b'line one\\n' b'line two\\n'", "5 b'12345'",
                    "None", "4", "b'ping' 7", "tuple b'hello'", "closed 9"]

@@ -1,9 +1,14 @@
 """Dialect-specific socket features a device script observes: recv flags,
 SO_LINGER, getsockopt, strict setsockopt, Device.client and fixed PDP addresses."""
 
+import socket as host_socket
+import sys
 import textwrap
 
+import pytest
 from device_run import run_device
+
+import qpysim
 
 ECHO = """
 hosts:
@@ -75,8 +80,6 @@ def test_so_linger_zero_makes_close_reset_the_connection(tmp_path, capsys):
         s.close()
         time.sleep(1)
     """
-    import qpysim
-
     (tmp_path / "main.py").write_text(textwrap.dedent(source))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", dialect="micropython")
     dev.serve("peer.test", 9000, peer)
@@ -123,8 +126,6 @@ def test_strict_setsockopt_checks_the_level_and_quecpython_ignores_it(tmp_path, 
 
 
 def test_a_device_server_gets_a_python_client_on_a_fixed_pdp_address(tmp_path, capsys):
-    import qpysim
-
     got = []
 
     def client(conn):
@@ -162,9 +163,6 @@ def test_a_device_server_gets_a_python_client_on_a_fixed_pdp_address(tmp_path, c
 
 
 def test_device_client_rejects_a_bad_port(tmp_path):
-    import pytest
-
-    import qpysim
     dev = qpysim.Device(clock="virtual")
     with pytest.raises(ValueError, match="port"):
         dev.client(0, lambda c: None)
@@ -176,9 +174,6 @@ def test_device_client_rejects_a_bad_port(tmp_path):
 def test_a_device_socket_module_leaves_cpythons_own_alone(tmp_path, capsys):
     """`import socket` in a micropython-dialect script is the device's; the PC's
     stdlib (and anything importing it in the same run) keeps CPython's."""
-    import socket as host_socket
-    import sys
-
     out = run(tmp_path, capsys, """
         import socket, select, errno
         print(hasattr(socket, 'getsocketsta'), hasattr(socket, 'create_connection'))
