@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).with_name("qpysim")
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def qpysim(*args, timeout=60):
@@ -37,7 +37,7 @@ def http_server():
 
 
 def test_the_quecpython_socket_example_runs_byte_for_byte_unchanged(http_server, tmp_path):
-    script = SCRIPTS / "seed000_socket_example.py"
+    script = EXAMPLES / "quickstart.py"  # seed 000's example, byte for byte
     source = script.read_text(encoding="utf-8")
     assert "\t" in source  # the example mixes spaces and tabs...
     with pytest.raises(TabError):  # ...which CPython refuses
