@@ -67,11 +67,12 @@ void bind_faults(py::module_& m) {
                 py::list settings;
                 for (const auto& [key, doc] : k.settings)
                     settings.append(py::make_tuple(key, doc));
-                out.append(py::make_tuple(k.name, to_string(k.scope), k.summary, settings));
+                out.append(py::make_tuple(k.name, to_string(k.scope), k.summary, settings,
+                                          match_keys(k), takes_direction(k)));
             }
             return out;
         },
-        "Every fault kind: (name, scope, summary, [(setting, doc)]).");
+        "Every fault kind: (name, scope, summary, [(setting, doc)], match keys, direction?).");
 
     auto cls = py::reinterpret_borrow<py::class_<Modem, std::shared_ptr<Modem>>>(m.attr("Modem"));
     cls.def(

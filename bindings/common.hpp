@@ -67,5 +67,6 @@ void bind_cellular(py::module_& m);
 void bind_sync(py::module_& m);
 void bind_cli(py::module_& m);
 void bind_faults(py::module_& m);
+void bind_services(py::module_& m);
 
 }  // namespace qpysim::py_bindings

@@ -9,6 +9,7 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
     bind_profile(m);
     bind_modem(m);
     bind_faults(m);
+    bind_services(m);
     bind_socket(m);
     bind_cellular(m);
     bind_sync(m);

@@ -29,6 +29,9 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
     auto* modules = app.add_subcommand("modules", "List the module models.");
     auto* faults = app.add_subcommand(
         "faults", "List the fault kinds a scenario or a test can apply, with their settings.");
+    auto* services = app.add_subcommand(
+        "services",
+        "List the virtual service kinds a scenario's hosts can run, with their settings.");
     auto* stubs = app.add_subcommand(
         "stubs", "Print the folder of .pyi stubs of the device modules (for an editor's paths).");
 
@@ -49,6 +52,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
         if (dialects->parsed()) return run_listing("dialects", hooks, out, err);
         if (modules->parsed()) return run_listing("modules", hooks, out, err);
         if (faults->parsed()) return run_listing("faults", hooks, out, err);
+        if (services->parsed()) return run_listing("services", hooks, out, err);
         if (stubs->parsed()) {
             out << hooks.stubs_dir << "\n";
             return exit_ok;

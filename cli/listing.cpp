@@ -5,6 +5,7 @@
 #include "qpysim/faults.hpp"
 #include "qpysim/profile.hpp"
 #include "qpysim/scenario.hpp"
+#include "qpysim/services.hpp"
 
 namespace qpysim::cli {
 
@@ -26,6 +27,20 @@ int run_listing(const std::string& which, const Hooks& hooks, std::ostream& out,
             for (const auto& [key, doc] : k.settings)
                 out << "    " << key << ": " << doc << "\n";
         }
+        return exit_ok;
+    }
+    if (which == "services") {
+        for (const auto& k : builtin_services().kinds()) {
+            out << k.name << "\t("
+                << (k.tcp && k.udp ? "tcp, udp"
+                    : k.tcp        ? "tcp"
+                                   : "udp")
+                << ") " << k.summary << "\n";
+            for (const auto& [key, doc] : k.settings)
+                out << "    " << key << ": " << doc << "\n";
+        }
+        out << "tls\t(on any tcp service) TLS in front: true (a certificate from the run's CA, "
+               "Device.tls_ca()) or {cert: FILE, key: FILE}\n";
         return exit_ok;
     }
     // scenarios

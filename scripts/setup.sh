@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config git
   python3-dev python3-venv
-  libboost-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev
+  libboost-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libssl-dev
   clang clang-format libclang-rt-14-dev
 )
 missing=()

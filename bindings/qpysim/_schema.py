@@ -37,19 +37,28 @@ DEVICE_EVENTS = ["boot", "connect", "dns", "listen", "pdp_active", "pdp_inactive
                  "deregistered"]
 
 
+MATCH_KEYS = {
+    "host": {"type": "string", "description": "a name (*.suffix allowed for DNS) or an IP"},
+    "port": {"type": "integer", "minimum": 1, "maximum": 65535},
+    "socket": {"type": "integer", "minimum": 0},
+    "proto": {"enum": ["tcp", "udp"]},
+}
+
+
 def _fault_defs() -> dict:
     kinds = _core.fault_kinds()
     one_of = []
-    for name, scope, summary, settings in kinds:
+    for name, scope, summary, settings, match, direction in kinds:
         props = {
             "kind": {"const": name},
             "name": {"type": "string", "description": "for the trace, lift() and after:"},
             "probability": {"type": "number", "minimum": 0, "maximum": 1},
             "for": dict(DURATION, description="lifts itself after this long (faults: only)"),
         }
-        if scope in ("link", "dns"):
-            props["match"] = {"$ref": "#/$defs/match"}
-        if scope == "link":
+        if match:
+            props["match"] = {"type": "object", "additionalProperties": False,
+                              "properties": {k: MATCH_KEYS[k] for k in match}}
+        if direction:
             props["direction"] = {"enum": ["both", "up", "down"]}
         for key, doc in settings:
             props[key] = {"type": ["string", "number"], "description": doc}
@@ -70,52 +79,81 @@ def _fault_defs() -> dict:
                        "properties": {"kind": {"enum": names}},
                        "oneOf": one_of}],
         },
-        "match": {
-            "type": "object",
-            "additionalProperties": False,
-            "properties": {
-                "host": {"type": "string", "description": "a name (*.suffix allowed for DNS) "
-                                                          "or an IP"},
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535},
-                "socket": {"type": "integer", "minimum": 0},
-                "proto": {"enum": ["tcp", "udp"]},
-            },
-        },
     }
 
 
-def _service() -> dict:
-    route = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "method": {"type": "string"},
-            "path": {"type": "string"},
-            "status": {"type": "integer", "minimum": 100, "maximum": 599},
-            "headers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "body": {"type": "string"},
-            "body_file": {"type": "string"},
-            "delay": DURATION,
-            "close": {"type": "boolean"},
-        },
-    }
-    step = {
-        "oneOf": [
-            {"enum": ["close", "reset"]},
-            {"type": "object", "additionalProperties": False, "minProperties": 1,
-             "maxProperties": 1,
-             "properties": {"expect": {"type": "string"}, "send": {"type": "string"},
-                            "delay": DURATION}},
-        ],
-    }
+# The shape of each service kind's settings, one entry per kind. The keys must
+# be the settings the kind lists (`qpysim services`); a test keeps them equal.
+_ROUTE = {
+    "method": {"type": "string"},
+    "path": {"type": "string"},
+    "status": {"type": "integer", "minimum": 100, "maximum": 599},
+    "headers": {"type": "object", "additionalProperties": {"type": "string"}},
+    "body": {"type": "string"},
+    "body_file": {"type": "string"},
+    "delay": DURATION,
+    "close": {"type": "boolean"},
+    "chunked": {"type": "boolean"},
+    "reflect": {"type": "boolean"},
+}
+_STEP = {"expect": {"type": "string"}, "send": {"type": "string"}, "delay": DURATION,
+         "close": {}, "reset": {}}
+SERVICE_SETTINGS = {
+    "echo": ("none", {}),
+    "discard": ("none", {}),
+    "http": ("routes", _ROUTE),
+    "script": ("steps", _STEP),
+    "mqtt": ("mapping", {
+        "users": {"type": "object", "additionalProperties": {"type": "string"}},
+        "anonymous": {"type": "boolean"},
+        "retained": {"type": "object", "additionalProperties": {"type": "string"}},
+        "max_qos": {"enum": [0, 1]},
+        "max_packet": BYTES,
+        "max_queued": {"type": "integer", "minimum": 0},
+    }),
+    "ntp": ("mapping", {
+        "offset": {"type": "number"},
+        "stratum": {"type": "integer", "minimum": 1, "maximum": 15},
+    }),
+}
+_TLS = {
+    "description": "TLS in front of the service: true (a certificate from the run's CA) or "
+                   "the server's own cert and key (PEM files)",
+    "oneOf": [{"type": "boolean"},
+              {"type": "object", "additionalProperties": False,
+               "properties": {"cert": {"type": "string"}, "key": {"type": "string"}}}],
+}
+
+
+def _settings_schema(kind: str) -> dict:
+    shape, props = SERVICE_SETTINGS[kind]
+    if shape == "none":
+        return {"type": ["object", "null"], "maxProperties": 0}
+    if shape == "mapping":
+        return {"type": ["object", "null"], "additionalProperties": False, "properties": props}
+    if shape == "routes":
+        return {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                           "properties": props}}
+    words = [k for k, v in props.items() if not v]
+    return {"type": "array", "items": {"oneOf": [
+        {"enum": words},
+        {"type": "object", "additionalProperties": False, "minProperties": 1,
+         "maxProperties": 1, "properties": {k: v for k, v in props.items() if v}},
+    ]}}
+
+
+def _service(udp: bool) -> dict:
+    kinds = [k for k in _core.service_kinds() if (k[2] if udp else k[1])]
+    bare = [k[0] for k in kinds if SERVICE_SETTINGS[k[0]][0] in ("none", "mapping")]
+    props = {name: dict(_settings_schema(name), description=summary)
+             for name, _tcp, _udp, summary, _settings in kinds}
+    if not udp:
+        props["tls"] = _TLS
     return {
         "oneOf": [
-            {"enum": ["echo", "discard"]},
-            {"type": "object", "additionalProperties": False,
-             "properties": {"http": {"type": "array", "items": route}}, "required": ["http"]},
-            {"type": "object", "additionalProperties": False,
-             "properties": {"script": {"type": "array", "items": step}},
-             "required": ["script"]},
+            {"enum": bare},
+            {"type": "object", "additionalProperties": False, "properties": props,
+             "oneOf": [{"required": [k[0]]} for k in kinds]},
         ],
     }
 
@@ -213,9 +251,12 @@ def build_schema() -> dict:
                 "type": "object",
                 "additionalProperties": {
                     "type": "object",
-                    "propertyNames": {"pattern": r"^(address|[0-9]{1,5}(/udp|/tcp)?)$"},
                     "properties": {"address": {"type": "string"}},
-                    "additionalProperties": _service(),
+                    "patternProperties": {
+                        r"^[0-9]{1,5}(/tcp)?$": _service(udp=False),
+                        r"^[0-9]{1,5}/udp$": _service(udp=True),
+                    },
+                    "additionalProperties": False,
                 },
             },
             "link": {

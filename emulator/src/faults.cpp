@@ -32,6 +32,8 @@ const char* to_string(FaultScope s) noexcept {
             return "module";
         case FaultScope::instant:
             return "instant";
+        case FaultScope::service:
+            return "service";
     }
     return "?";
 }
@@ -271,6 +273,12 @@ void register_builtin_faults(FaultRegistry& r) {
     r.add(faults::module_limit_kind("sockets"));
     r.add(faults::module_limit_kind("sndbuf"));
     r.add(faults::module_limit_kind("rcvbuf"));
+    // Virtual services: what a server answers.
+    r.add(faults::http_status_kind());
+    r.add(faults::http_delay_kind());
+    r.add(faults::mqtt_refuse_kind());
+    r.add(faults::mqtt_drop_kind());
+    r.add(faults::mqtt_disconnect_kind());
 }
 
 const FaultRegistry& builtin_faults() {
@@ -280,6 +288,17 @@ const FaultRegistry& builtin_faults() {
         return r;
     }();
     return registry;
+}
+
+std::vector<std::string> match_keys(const FaultKind& k) {
+    if (k.scope == FaultScope::link) return {"host", "port", "socket", "proto"};
+    if (k.on_services) return {"host", "port"};
+    if (k.scope == FaultScope::dns) return {"host"};
+    return {};
+}
+
+bool takes_direction(const FaultKind& k) {
+    return k.scope == FaultScope::link || k.scope == FaultScope::service;
 }
 
 std::shared_ptr<FaultEffect> make_effect(const FaultSpec& spec) {
@@ -301,16 +320,24 @@ std::shared_ptr<FaultEffect> make_effect(const FaultSpec& spec) {
     if (!(spec.probability >= 0.0 && spec.probability <= 1.0)) {
         throw UsageError(who + "probability must be from 0 to 1");
     }
-    if (kind.scope != FaultScope::link) {
-        if (spec.match.host || spec.match.port || spec.match.socket || spec.match.udp) {
-            if (kind.scope != FaultScope::dns || spec.match.port || spec.match.socket ||
-                spec.match.udp) {
-                throw UsageError(who + "match applies to link faults (DNS faults take host only)");
-            }
-        }
-        if (spec.direction != Direction::both) {
-            throw UsageError(who + "direction applies to link faults only");
-        }
+    const auto keys = match_keys(kind);
+    const auto takes = [&](const char* key) {
+        return std::find(keys.begin(), keys.end(), key) != keys.end();
+    };
+    const std::pair<bool, const char*> given[] = {{spec.match.host.has_value(), "host"},
+                                                  {spec.match.port.has_value(), "port"},
+                                                  {spec.match.socket.has_value(), "socket"},
+                                                  {spec.match.udp.has_value(), "proto"}};
+    for (const auto& [set, key] : given) {
+        if (!set || takes(key)) continue;
+        std::string list;
+        for (const auto& k : keys)
+            list += (list.empty() ? "" : ", ") + k;
+        throw UsageError(who + "match takes " + (list.empty() ? "nothing" : list) + " here, not " +
+                         key);
+    }
+    if (spec.direction != Direction::both && !takes_direction(kind)) {
+        throw UsageError(who + "direction applies to link and service faults only");
     }
     if (kind.scope == FaultScope::instant && spec.duration) {
         throw UsageError(who + "happens at once; it has no duration to lift after");
@@ -333,6 +360,7 @@ Fault& FaultSet::add(FaultSpec spec, std::shared_ptr<FaultEffect> effect, Device
     if (f.spec.duration) f.lift_at = now + *f.spec.duration;
     f.effect = std::move(effect);
     if (f.effect->scope() == FaultScope::link) ++link_count_;
+    if (f.effect->scope() == FaultScope::service) ++service_count_;
     faults_.push_back(std::move(f));
     return faults_.back();
 }
@@ -344,6 +372,7 @@ std::optional<Fault> FaultSet::remove(std::uint64_t id) {
     Fault f = std::move(*it);
     faults_.erase(it);
     if (f.effect->scope() == FaultScope::link) --link_count_;
+    if (f.effect->scope() == FaultScope::service) --service_count_;
     return f;
 }
 
@@ -425,6 +454,39 @@ DnsAnswer FaultSet::dns(const std::string& name, std::string& fault_name) {
         }
     }
     return {};
+}
+
+bool FaultSet::matches_service(const Fault& f, const Endpoint& at) const {
+    const FaultMatch& m = f.spec.match;
+    if (m.port && *m.port != at.port) return false;
+    if (m.host) {
+        if (const auto ip = parse_ip(*m.host)) return *ip == at.ip;
+        return name_match_ && name_match_(*m.host, at.ip);
+    }
+    return true;
+}
+
+ServiceVerdict FaultSet::service(const ServiceEvent& ev) {
+    ServiceVerdict v;
+    for (auto& f : faults_) {
+        if (f.effect->scope() != FaultScope::service || !matches_service(f, ev.service)) continue;
+        if (f.spec.direction != Direction::both && f.spec.direction != ev.dir) continue;
+        // A draw only for events the fault is about, so a probability counts
+        // requests (or publishes) of its kind, not everything the service sees.
+        if (!f.effect->concerns(ev) || !rng_.chance(f.spec.probability)) continue;
+        ServiceVerdict mine;
+        f.effect->on_service(f, ev, mine);
+        if (!mine.acted()) continue;
+        if (mine.status) v.status = mine.status;
+        if (mine.body) v.body = mine.body;
+        v.delay += mine.delay;
+        if (mine.refuse) v.refuse = mine.refuse;
+        v.drop = v.drop || mine.drop;
+        v.disconnect = v.disconnect || mine.disconnect;
+        v.reset = v.reset || mine.reset;
+        v.why += (v.why.empty() ? "" : ",") + f.spec.name;
+    }
+    return v;
 }
 
 }  // namespace qpysim

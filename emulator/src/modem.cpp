@@ -49,6 +49,7 @@ Modem::Modem(ModemConfig config)
       rng_(config_.seed),
       blackhole_(std::make_shared<Blackhole>()),
       table_(static_cast<std::size_t>(config_.socket_limit.value_or(profile_.socket_limit))),
+      net_(resolver_),
       faults_(mix64(config_.seed ^ 0x6661'756c'7473ULL) +
               static_cast<std::uint64_t>(config_.boot_count)),
       socket_limit_(config_.socket_limit.value_or(profile_.socket_limit)),
@@ -90,14 +91,7 @@ Modem::Modem(ModemConfig config)
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     }
-    for (const auto& h : config_.hosts) {
-        VirtualHost& vh = add_host(h.name, h.address);
-        for (const auto& [port, spec] : h.tcp)
-            vh.tcp[port] = spec;
-        for (const auto& [port, kind] : h.udp) {
-            vh.udp[port] = std::make_shared<UdpService>(*this, kind, Endpoint{vh.ip, port});
-        }
-    }
+    net_.build(config_.hosts, *this);
     for (const auto& [from, to] : config_.forwards)
         add_forward(from, to);
 
@@ -624,8 +618,19 @@ Cellular Modem::cellular_snapshot() {
     return cellular_;
 }
 
-double Modem::rtc_now() {
+double Modem::network_time() const {
     return static_cast<double>(rtc_start_) + to_seconds(sched_.now());
+}
+
+double Modem::rtc_now() {
+    return network_time() + rtc_adjust_;
+}
+
+void Modem::set_rtc(double unix_seconds) {
+    auto lk = lock();
+    rtc_adjust_ = unix_seconds - network_time();
+    trace_event(
+        TraceEvent(sched_.now(), "rtc").num("set", static_cast<std::int64_t>(unix_seconds)));
 }
 
 // ---------------------------------------------------------------- threads and poll
@@ -753,19 +758,18 @@ std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>
         if (auto l = find_listener(remote)) conn->attach(Side::b, l);
         return conn;
     }
-    if (VirtualHost* host = find_host(remote.ip)) {
+    if (net_.find(remote.ip)) {
         // A virtual host: a Python peer listening, a built-in service, or a
         // closed port (the link answers with RST).
         if (auto l = find_listener(remote)) {
             conn->attach(Side::b, l);
-        } else if (const auto it = host->tcp.find(remote.port); it != host->tcp.end()) {
-            auto end = make_service_end(*this, it->second, conn, Side::b);
+        } else if (auto service = net_.tcp_service(remote)) {
+            auto end = std::make_shared<PeerEnd>(*this, conn, Side::b, service->open_session());
             peers_[end.get()] = end;
             conn->attach(Side::b, end);
             trace_event(TraceEvent(sched_.now(), "service")
                             .num("conn", static_cast<std::int64_t>(conn->id()))
-                            .str("at", remote.to_string())
-                            .str("kind", to_string(it->second.kind)));
+                            .str("at", remote.to_string()));
         }
         return conn;
     }
@@ -892,8 +896,8 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
     std::optional<Endpoint> via_gateway;
     if (is_device_address(to.ip)) {
         sink = find_udp(to.port);
-    } else if (VirtualHost* host = find_host(to.ip)) {
-        if (const auto it = host->udp.find(to.port); it != host->udp.end()) sink = it->second;
+    } else if (net_.find(to.ip)) {
+        sink = net_.udp_service(to);
     } else if (gateway_ && device_sender) {
         const auto f = forward_to_.find(to.to_string());
         via_gateway = f == forward_to_.end() ? to : f->second;
@@ -962,57 +966,47 @@ void Modem::forget_peer(const PeerEnd* end) {
     peers_.erase(end);
 }
 
-Modem::VirtualHost& Modem::add_host(const std::string& name,
-                                    const std::optional<std::string>& address) {
-    IpAddress ip;
-    if (address) {
-        const auto parsed = parse_ip(*address);
-        if (!parsed) {
-            throw UsageError("host '" + name + "': '" + *address + "' is not an IP address");
-        }
-        ip = *parsed;
-    } else if (const auto literal = parse_ip(name)) {
-        ip = *literal;
-    } else {
-        // TEST-NET-3 (RFC 5737), in order of declaration.
-        unsigned next = 10;
-        do {
-            ip = IpAddress(boost::asio::ip::make_address_v4((203u << 24) | (113u << 8) | next++));
-        } while (hosts_.count(ip) && next < 255);
-    }
-    VirtualHost& vh = hosts_[ip];
-    vh.ip = ip;
-    if (!name.empty() && !parse_ip(name)) {
-        vh.name = name;
-        resolver_.add(name, ip);
-    }
-    return vh;
-}
-
-Modem::VirtualHost* Modem::find_host(const IpAddress& ip) {
-    const auto it = hosts_.find(ip);
-    return it == hosts_.end() ? nullptr : &it->second;
-}
-
 std::optional<IpAddress> Modem::host_address(const std::string& host) {
     auto lk = lock();
-    if (const auto ip = parse_ip(host)) return find_host(*ip) ? ip : std::nullopt;
-    for (const auto& [ip, h] : hosts_) {
-        if (Resolver::normalize(h.name) == Resolver::normalize(host)) return ip;
-    }
-    return std::nullopt;
+    const auto* h = net_.find(host);
+    return h ? std::optional<IpAddress>(h->ip) : std::nullopt;
 }
 
-Modem::VirtualHost& Modem::host_named(const std::string& host) {
-    const auto literal = parse_ip(host);
-    VirtualHost* vh = literal ? find_host(*literal) : nullptr;
-    for (auto& [addr, h] : hosts_) {
-        if (!vh && !h.name.empty() && Resolver::normalize(h.name) == Resolver::normalize(host)) {
-            vh = &h;
-        }
+std::shared_ptr<Service> Modem::service_at(const std::string& host, int port, bool udp) {
+    const auto* h = net_.find(host);
+    if (!h || port < 1 || port > 65535) return nullptr;
+    const Endpoint at{h->ip, static_cast<std::uint16_t>(port)};
+    return udp ? net_.udp_service(at) : net_.tcp_service(at);
+}
+
+TlsAuthority& Modem::tls_authority() {
+    if (!tls_) tls_ = std::make_unique<TlsAuthority>(config_.seed);
+    return *tls_;
+}
+
+std::string Modem::tls_ca_pem() {
+    auto lk = lock();
+    return tls_authority().ca_pem();
+}
+
+ServiceVerdict Modem::service_faults(const ServiceEvent& ev) {
+    if (!faults_.has_service_faults()) return {};
+    ServiceVerdict v = faults_.service(ev);
+    if (v.acted()) {
+        TraceEvent t(sched_.now(), "fault_effect");
+        t.str("fault", v.why)
+            .str("at", ev.service.to_string())
+            .str("event", ev.protocol + " " + ev.action);
+        if (!ev.method.empty()) t.str("request", ev.method + " " + ev.path);
+        if (!ev.topic.empty()) t.str("topic", ev.topic);
+        if (!ev.client.empty()) t.str("client", ev.client);
+        if (v.status) t.num("status", *v.status);
+        if (v.delay.count() > 0) t.str("delay", format_duration(v.delay));
+        if (v.refuse) t.num("connack", *v.refuse);
+        if (v.drop) t.str("effect", "dropped");
+        trace_event(std::move(t));
     }
-    if (!vh) vh = &add_host(literal ? "" : host, literal ? std::optional(host) : std::nullopt);
-    return *vh;
+    return v;
 }
 
 std::shared_ptr<Socket> Modem::open_host_socket(const std::string& host) {
@@ -1021,7 +1015,7 @@ std::shared_ptr<Socket> Modem::open_host_socket(const std::string& host) {
     {
         auto lk = lock();
         if (sched_.halted()) throw Halted(sched_.halt_reason());
-        ip = host_named(host).ip;
+        ip = net_.named(host).ip;
         s = std::make_shared<Socket>(*this, SockType::stream, ip.is_v6(), 6, -1);
         s->set_host_side();
     }
@@ -1035,10 +1029,10 @@ std::shared_ptr<Socket> Modem::open_host_listener(const std::string& host, int p
     IpAddress ip;
     {
         auto lk = lock();
-        VirtualHost* vh = &host_named(host);
-        ip = vh->ip;
+        VirtualNetwork::Host& vh = net_.named(host);
+        ip = vh.ip;
         const auto p = static_cast<std::uint16_t>(port);
-        if (vh->tcp.count(p) || find_listener(Endpoint{ip, p})) {
+        if (vh.tcp.count(p) || find_listener(Endpoint{ip, p})) {
             throw Error(errc::addr_in_use,
                         "port " + std::to_string(port) + " of " + host + " is already served");
         }
@@ -1162,6 +1156,7 @@ std::uint64_t Modem::apply_fault_locked(FaultSpec spec, const char* origin) {
         Fault once;
         once.spec = spec;
         once.applied_at = sched_.now();
+        once.effect = effect;
         device_event(spec.name);
         effect->on_apply(*this, once);
         return 0;
@@ -1339,6 +1334,12 @@ void Modem::set_airplane(bool on) {
 
 void Modem::reboot(const std::string& why) {
     halt_locked(std::string(kRebootReason) + " (fault '" + why + "')");
+}
+
+void Modem::act_on_services(const Fault& f) {
+    net_.for_each_service([&](const Endpoint& at, Service& service) {
+        if (faults_.matches_service(f, at)) service.on_fault(f);
+    });
 }
 
 void Modem::set_socket_limit(int n) {

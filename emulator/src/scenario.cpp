@@ -1,5 +1,7 @@
 #include "qpysim/scenario.hpp"
 
+#include "config_reader.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -15,85 +17,6 @@ namespace qpysim {
 
 namespace {
 
-// Walks YAML nodes and reports every problem at its line and column.
-class Reader {
-  public:
-    explicit Reader(std::string source) : source_(std::move(source)) {}
-
-    [[noreturn]] void fail(const YAML::Mark& mark, const std::string& msg) const {
-        std::string where = source_;
-        if (mark.line >= 0) {
-            where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-        }
-        throw ScenarioError(where + ": " + msg);
-    }
-
-    void expect_map(const YAML::Node& n, const std::string& what) const {
-        if (!n.IsMap()) fail(n.Mark(), what + " must be a mapping (key: value lines)");
-    }
-
-    std::string scalar(const YAML::Node& n, const std::string& what) const {
-        if (!n.IsScalar()) fail(n.Mark(), what + " must be a single value, not a " + kind(n));
-        return n.Scalar();
-    }
-
-    std::string one_of(const YAML::Node& n, const std::string& what,
-                       const std::vector<std::string>& allowed) const {
-        const std::string v = scalar(n, what);
-        if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
-            fail(n.Mark(), what + " must be one of " + join(allowed) + ", got '" + v + "'");
-        }
-        return v;
-    }
-
-    std::uint64_t unsigned_int(const YAML::Node& n, const std::string& what) const {
-        const std::string v = scalar(n, what);
-        if (v.empty() ||
-            !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-            fail(n.Mark(), what + " must be a whole number >= 0, got '" + v + "'");
-        }
-        try {
-            return std::stoull(v);
-        } catch (const std::exception&) {
-            fail(n.Mark(), what + " is too large: '" + v + "'");
-        }
-    }
-
-    void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
-                    const std::string& where) const {
-        for (const auto& kv : map) {
-            const std::string key = scalar(kv.first, "a key in " + where);
-            if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-                fail(kv.first.Mark(), "unknown key '" + key + "' in " + where +
-                                          " (expected one of " + join(allowed) + ")");
-            }
-        }
-    }
-
-    static std::string kind(const YAML::Node& n) {
-        switch (n.Type()) {
-            case YAML::NodeType::Map:
-                return "mapping";
-            case YAML::NodeType::Sequence:
-                return "list";
-            case YAML::NodeType::Null:
-                return "empty value";
-            default:
-                return "value";
-        }
-    }
-
-    static std::string join(const std::vector<std::string>& v) {
-        std::string out;
-        for (const auto& s : v)
-            out += (out.empty() ? "" : ", ") + s;
-        return out;
-    }
-
-  private:
-    std::string source_;
-};
-
 std::vector<std::string> names_of_dialects() {
     std::vector<std::string> v;
     for (const auto& d : all_dialects())
@@ -108,7 +31,7 @@ std::vector<std::string> names_of_modules() {
     return v;
 }
 
-void parse_dns(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_dns(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "dns");
     for (const auto& kv : node) {
         const std::string name = r.scalar(kv.first, "a dns name");
@@ -147,7 +70,7 @@ bool host_port(const std::string& s, bool numeric_host) {
     return !numeric_host || host == "localhost" || parse_ip(host).has_value();
 }
 
-void parse_forward(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_forward(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "forward");
     for (const auto& kv : node) {
         const std::string from = r.scalar(kv.first, "a forward source");
@@ -163,120 +86,81 @@ void parse_forward(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
-Duration duration(const Reader& r, const YAML::Node& n, const std::string& what) {
-    const std::string text = r.scalar(n, what);
-    const auto d = parse_duration(text);
-    if (!d) {
-        r.fail(n.Mark(),
-               what + " must be a duration like 250ms, 1.5s, 5m or a number of seconds, got '" +
-                   text + "'");
+std::vector<std::string> service_names(bool udp) {
+    std::vector<std::string> v;
+    for (const auto& k : builtin_services().kinds()) {
+        if (udp ? k.udp : k.tcp) v.push_back(k.name);
     }
-    return *d;
+    return v;
 }
 
-HttpRoute parse_route(const Reader& r, const YAML::Node& n, const std::string& base_dir) {
-    r.expect_map(n, "an http route");
-    r.check_keys(n, {"method", "path", "status", "headers", "body", "body_file", "delay", "close"},
-                 "an http route");
-    HttpRoute route;
-    if (const auto v = n["method"]) route.method = r.scalar(v, "method");
-    if (const auto v = n["path"]) route.path = r.scalar(v, "path");
-    if (const auto v = n["status"]) {
-        const auto st = r.unsigned_int(v, "status");
-        if (st < 100 || st > 599) r.fail(v.Mark(), "status must be 100..599");
-        route.status = static_cast<int>(st);
-    }
-    if (const auto v = n["headers"]) {
-        r.expect_map(v, "headers");
-        for (const auto& kv : v) {
-            route.headers.emplace_back(r.scalar(kv.first, "a header name"),
-                                       r.scalar(kv.second, "a header value"));
-        }
-    }
-    if (n["body"] && n["body_file"])
-        r.fail(n["body_file"].Mark(), "give body or body_file, not both");
-    if (const auto v = n["body"]) route.body = r.scalar(v, "body");
-    if (const auto v = n["body_file"]) {
-        const std::string rel = r.scalar(v, "body_file");
-        const std::filesystem::path path = std::filesystem::path(base_dir) / rel;
-        std::ifstream f(path, std::ios::binary);
-        if (!f) r.fail(v.Mark(), "body_file: cannot read '" + path.string() + "'");
-        std::stringstream text;
-        text << f.rdbuf();
-        route.body = text.str();
-    }
-    if (const auto v = n["delay"]) route.delay = duration(r, v, "delay");
-    if (const auto v = n["close"]) route.close = v.as<bool>(false);
-    return route;
-}
-
-ScriptStep parse_step(const Reader& r, const YAML::Node& n) {
-    ScriptStep step;
+// tls: true, or tls: {cert: FILE, key: FILE}.
+std::optional<TlsConfig> parse_tls(const ConfigReader& r, const YAML::Node& n) {
+    TlsConfig tls;
     if (n.IsScalar()) {
-        const std::string word = n.Scalar();
-        if (word == "close") {
-            step.kind = ScriptStep::Kind::close;
-        } else if (word == "reset") {
-            step.kind = ScriptStep::Kind::reset;
-        } else {
-            r.fail(n.Mark(),
-                   "a script step is close, reset, or one of expect/send/delay: TEXT; got '" +
-                       word + "'");
+        if (!r.boolean(n, "tls")) return std::nullopt;
+        return tls;
+    }
+    if (n.IsNull()) return tls;
+    r.expect_map(n, "tls");
+    r.check_keys(n, {"cert", "key"}, "tls");
+    if (static_cast<bool>(n["cert"]) != static_cast<bool>(n["key"]))
+        r.fail(n.Mark(), "tls: give both cert and key (PEM files), or neither");
+    if (const auto v = n["cert"]) {
+        tls.cert_pem = r.file(v, "cert");
+        tls.key_pem = r.file(n["key"], "key");
+        tls.cert_file = r.scalar(v, "cert");
+        try {
+            check_tls_config(tls);
+        } catch (const UsageError& e) {
+            r.fail(v.Mark(), e.what());
         }
-        return step;
     }
-    r.expect_map(n, "a script step");
-    if (n.size() != 1) r.fail(n.Mark(), "a script step has exactly one of expect, send, delay");
-    r.check_keys(n, {"expect", "send", "delay"}, "a script step");
-    if (const auto v = n["expect"]) {
-        step.kind = ScriptStep::Kind::expect;
-        step.text = r.scalar(v, "expect");
-    } else if (const auto sv = n["send"]) {
-        step.kind = ScriptStep::Kind::send;
-        step.text = r.scalar(sv, "send");
-    } else {
-        step.kind = ScriptStep::Kind::delay;
-        step.delay = duration(r, n["delay"], "delay");
-    }
-    return step;
+    return tls;
 }
 
-ServiceSpec parse_service(const Reader& r, const YAML::Node& n, bool udp,
-                          const std::string& base_dir) {
+// A service: its kind's name alone (`7: echo`), or a mapping with the kind's
+// name and its settings, and tls: for TCP.
+ServiceSpec parse_service(const ConfigReader& r, const YAML::Node& n, bool udp) {
+    const std::string proto = udp ? "a UDP" : "a TCP";
+    const auto names = service_names(udp);
+    const auto kind_of = [&](const YAML::Node& key) -> const ServiceKind& {
+        const std::string word = r.scalar(key, "a service");
+        const ServiceKind* k = builtin_services().find(word);
+        if (!k || !(udp ? k->udp : k->tcp)) {
+            r.fail(key.Mark(), proto + " service is one of " + ConfigReader::join(names) +
+                                   ", got '" + word + "'");
+        }
+        return *k;
+    };
     ServiceSpec spec;
     if (n.IsScalar()) {
-        const std::string word = n.Scalar();
-        if (word == "echo") {
-            spec.kind = ServiceSpec::Kind::echo;
-        } else if (word == "discard") {
-            spec.kind = ServiceSpec::Kind::discard;
-        } else {
-            r.fail(n.Mark(), std::string("a service is echo, discard") +
-                                 (udp ? "" : ", http: or script:") + ", got '" + word + "'");
-        }
+        const ServiceKind& k = kind_of(n);
+        spec.kind = k.name;
+        spec.config = k.parse(r, YAML::Node(YAML::NodeType::Null));
         return spec;
     }
-    if (udp) r.fail(n.Mark(), "a UDP service is echo or discard");
     r.expect_map(n, "a service");
-    r.check_keys(n, {"http", "script"}, "a service");
-    if (n.size() != 1) r.fail(n.Mark(), "a service is one of http, script");
-    if (const auto v = n["http"]) {
-        spec.kind = ServiceSpec::Kind::http;
-        if (!v.IsSequence()) r.fail(v.Mark(), "http must be a list of routes");
-        for (const auto& route : v)
-            spec.routes.push_back(parse_route(r, route, base_dir));
-    } else {
-        const auto sv = n["script"];
-        spec.kind = ServiceSpec::Kind::script;
-        if (!sv.IsSequence()) r.fail(sv.Mark(), "script must be a list of steps");
-        for (const auto& step : sv)
-            spec.steps.push_back(parse_step(r, step));
+    for (const auto& kv : n) {
+        if (r.scalar(kv.first, "a service") == "tls" && !udp) {
+            spec.tls = parse_tls(r, kv.second);
+            continue;
+        }
+        const ServiceKind& k = kind_of(kv.first);
+        if (!spec.kind.empty()) {
+            r.fail(kv.first.Mark(), "one port, one service: '" + spec.kind + "' and '" + k.name +
+                                        "' are both given");
+        }
+        spec.kind = k.name;
+        spec.config = k.parse(r, kv.second);
+    }
+    if (spec.kind.empty()) {
+        r.fail(n.Mark(), proto + " service needs its kind: one of " + ConfigReader::join(names));
     }
     return spec;
 }
 
-void parse_hosts(const Reader& r, const YAML::Node& node, Scenario& s,
-                 const std::string& base_dir) {
+void parse_hosts(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "hosts");
     for (const auto& kv : node) {
         HostConfig h;
@@ -313,39 +197,10 @@ void parse_hosts(const Reader& r, const YAML::Node& node, Scenario& s,
                            key + "'");
             }
             const auto port = static_cast<std::uint16_t>(std::stoi(port_text));
-            const ServiceSpec spec = parse_service(r, entry.second, udp, base_dir);
-            if (udp) {
-                h.udp[port] = spec.kind;
-            } else {
-                h.tcp[port] = spec;
-            }
+            (udp ? h.udp : h.tcp)[port] = parse_service(r, entry.second, udp);
         }
         s.hosts.push_back(std::move(h));
     }
-}
-
-double number(const Reader& r, const YAML::Node& n, const std::string& what, double lo, double hi) {
-    const std::string v = r.scalar(n, what);
-    std::size_t used = 0;
-    double d = 0;
-    try {
-        d = std::stod(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != v.size() || !(d >= lo && d <= hi)) {
-        std::ostringstream o;
-        o << what << " must be a number from " << lo << " to " << hi << ", got '" << v << "'";
-        r.fail(n.Mark(), o.str());
-    }
-    return d;
-}
-
-bool boolean(const Reader& r, const YAML::Node& n, const std::string& what) {
-    const std::string v = r.scalar(n, what);
-    if (v == "true" || v == "yes" || v == "on") return true;
-    if (v == "false" || v == "no" || v == "off") return false;
-    r.fail(n.Mark(), what + " must be true or false, got '" + v + "'");
 }
 
 std::vector<std::string> fault_kind_names() {
@@ -355,7 +210,7 @@ std::vector<std::string> fault_kind_names() {
     return v;
 }
 
-FaultMatch parse_match(const Reader& r, const YAML::Node& n) {
+FaultMatch parse_match(const ConfigReader& r, const YAML::Node& n) {
     r.expect_map(n, "match");
     r.check_keys(n, {"host", "port", "socket", "proto"}, "match");
     FaultMatch m;
@@ -371,7 +226,7 @@ FaultMatch parse_match(const Reader& r, const YAML::Node& n) {
 }
 
 // A fault: a kind name alone, or a mapping with kind and the rest.
-FaultSpec parse_fault(const Reader& r, const YAML::Node& n, bool allow_for) {
+FaultSpec parse_fault(const ConfigReader& r, const YAML::Node& n, bool allow_for) {
     FaultSpec f;
     const auto kinds = fault_kind_names();
     if (n.IsScalar()) {
@@ -379,7 +234,8 @@ FaultSpec parse_fault(const Reader& r, const YAML::Node& n, bool allow_for) {
     } else {
         r.expect_map(n, "a fault");
         const auto kind = n["kind"];
-        if (!kind) r.fail(n.Mark(), "a fault needs kind: (one of " + Reader::join(kinds) + ")");
+        if (!kind)
+            r.fail(n.Mark(), "a fault needs kind: (one of " + ConfigReader::join(kinds) + ")");
         f.kind = r.one_of(kind, "kind", kinds);
         const FaultKind& fk = builtin_faults().get(f.kind);
         for (const auto& kv : n) {
@@ -395,9 +251,9 @@ FaultSpec parse_fault(const Reader& r, const YAML::Node& n, bool allow_for) {
                               : d == "down" ? Direction::down
                                             : Direction::both;
             } else if (key == "probability") {
-                f.probability = number(r, kv.second, "probability", 0.0, 1.0);
+                f.probability = r.number(kv.second, "probability", 0.0, 1.0);
             } else if (key == "for" && allow_for) {
-                f.duration = duration(r, kv.second, "for");
+                f.duration = r.duration(kv.second, "for");
             } else if (std::any_of(fk.settings.begin(), fk.settings.end(),
                                    [&](const auto& s) { return s.first == key; })) {
                 f.settings[key] = r.scalar(kv.second, f.kind + " " + key);
@@ -410,8 +266,8 @@ FaultSpec parse_fault(const Reader& r, const YAML::Node& n, bool allow_for) {
                 std::string hint;
                 if (key == "for") hint = " (in a timeline entry, for: goes on the entry)";
                 r.fail(kv.first.Mark(), "unknown key '" + key + "' in fault " + f.kind +
-                                            " (expected one of " + Reader::join(allowed) + ")" +
-                                            hint);
+                                            " (expected one of " + ConfigReader::join(allowed) +
+                                            ")" + hint);
             }
         }
     }
@@ -442,7 +298,7 @@ TimelineEntry fault_at_start(FaultSpec f, const YAML::Node& n) {
     return e;
 }
 
-void parse_link(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_link(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "link");
     r.check_keys(node, {"latency", "jitter", "distribution", "bandwidth", "loss"}, "link");
     // The link as standing faults named "link".
@@ -461,11 +317,11 @@ void parse_link(const Reader& r, const YAML::Node& node, Scenario& s) {
     if (node["latency"] || node["jitter"]) {
         FaultSettings st;
         if (const auto v = node["latency"]) {
-            duration(r, v, "latency");
+            r.duration(v, "latency");
             st["latency"] = v.Scalar();
         }
         if (const auto v = node["jitter"]) {
-            duration(r, v, "jitter");
+            r.duration(v, "jitter");
             st["jitter"] = v.Scalar();
         }
         if (const auto v = node["distribution"])
@@ -484,18 +340,18 @@ void parse_link(const Reader& r, const YAML::Node& node, Scenario& s) {
         add("bandwidth", {{"rate", rate}});
     }
     if (const auto v = node["loss"]) {
-        number(r, v, "loss", 0.0, 1.0);
+        r.number(v, "loss", 0.0, 1.0);
         add("loss", {{"rate", v.Scalar()}});
     }
 }
 
-void parse_faults(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_faults(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "faults must be a list of faults");
     for (const auto& n : node)
         s.timeline.push_back(fault_at_start(parse_fault(r, n, true), n));
 }
 
-void parse_timeline(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_timeline(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "timeline must be a list of entries");
     std::vector<std::pair<std::size_t, YAML::Node>> afters;
     for (const auto& n : node) {
@@ -515,19 +371,19 @@ void parse_timeline(const Reader& r, const YAML::Node& node, Scenario& s) {
         const bool instant = builtin_faults().get(e.fault.kind).scope == FaultScope::instant;
         if (const auto v = n["for"]) {
             if (instant) r.fail(v.Mark(), e.fault.kind + " happens at once; it takes no for:");
-            e.duration = duration(r, v, "for");
+            e.duration = r.duration(v, "for");
         }
-        if (const auto v = n["jitter"]) e.jitter = duration(r, v, "jitter");
-        if (const auto v = n["probability"]) e.probability = number(r, v, "probability", 0.0, 1.0);
+        if (const auto v = n["jitter"]) e.jitter = r.duration(v, "jitter");
+        if (const auto v = n["probability"]) e.probability = r.number(v, "probability", 0.0, 1.0);
         if (const auto v = n["count"]) e.count = r.unsigned_int(v, "count");
         if (const auto v = n["at"]) {
             e.trigger = TimelineEntry::Trigger::at;
-            e.at = duration(r, v, "at");
+            e.at = r.duration(v, "at");
         } else if (const auto ev = n["every"]) {
             e.trigger = TimelineEntry::Trigger::every;
-            e.every = duration(r, ev, "every");
+            e.every = r.duration(ev, "every");
             if (e.every.count() <= 0) r.fail(ev.Mark(), "every must be above zero");
-            e.at = n["start"] ? duration(r, n["start"], "start") : e.every;
+            e.at = n["start"] ? r.duration(n["start"], "start") : e.every;
             if (!instant && !e.duration) {
                 r.fail(ev.Mark(), "an every: entry needs for: (how long each " + e.fault.kind +
                                       " lasts), unless the fault happens at once");
@@ -538,7 +394,7 @@ void parse_timeline(const Reader& r, const YAML::Node& node, Scenario& s) {
         } else {
             e.trigger = TimelineEntry::Trigger::after;
             e.after = r.scalar(n["after"], "after");
-            if (const auto dv = n["delay"]) e.delay = duration(r, dv, "delay");
+            if (const auto dv = n["delay"]) e.delay = r.duration(dv, "delay");
             afters.emplace_back(s.timeline.size(), n["after"]);
         }
         if (n["start"] && e.trigger != TimelineEntry::Trigger::every)
@@ -565,7 +421,7 @@ void parse_timeline(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
-SimStatus parse_sim(const Reader& r, const YAML::Node& n) {
+SimStatus parse_sim(const ConfigReader& r, const YAML::Node& n) {
     const std::string w = r.one_of(n, "sim", {"ready", "absent", "locked", "puk", "blocked"});
     return w == "ready"     ? SimStatus::ready
            : w == "locked"  ? SimStatus::pin_required
@@ -574,7 +430,7 @@ SimStatus parse_sim(const Reader& r, const YAML::Node& n) {
                             : SimStatus::absent;
 }
 
-void parse_network(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_network(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "network");
     r.check_keys(node, {"registration", "csq", "operator"}, "network");
     if (const auto v = node["registration"]) {
@@ -605,7 +461,7 @@ void parse_network(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
-void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
+void parse_pdp(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "pdp must be a list of contexts");
     for (const auto& n : node) {
         r.expect_map(n, "a pdp context");
@@ -628,8 +484,8 @@ void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
             const std::string t = r.one_of(v, "ip_type", {"ipv4", "ipv6", "ipv4v6"});
             p.ip_type = t == "ipv4" ? 0 : t == "ipv6" ? 1 : 2;
         }
-        if (const auto v = n["active"]) p.active = boolean(r, v, "active");
-        if (const auto v = n["reconnect"]) p.auto_connect = boolean(r, v, "reconnect");
+        if (const auto v = n["active"]) p.active = r.boolean(v, "active");
+        if (const auto v = n["reconnect"]) p.auto_connect = r.boolean(v, "reconnect");
         if (const auto v = n["address"]) {
             const std::string a = r.scalar(v, "address");
             const auto ip = parse_ip(a);
@@ -641,13 +497,13 @@ void parse_pdp(const Reader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
-void parse_module(const Reader& r, const YAML::Node& n, Scenario& s) {
+void parse_module(const ConfigReader& r, const YAML::Node& n, Scenario& s) {
     const auto model = [&](const YAML::Node& v) {
         const std::string m = r.scalar(v, "module");
         try {
             s.module = find_module(m).model;
         } catch (const UsageError&) {
-            r.fail(v.Mark(), "module must be one of " + Reader::join(names_of_modules()) +
+            r.fail(v.Mark(), "module must be one of " + ConfigReader::join(names_of_modules()) +
                                  ", got '" + m + "'");
         }
     };
@@ -706,7 +562,8 @@ std::optional<Duration> parse_duration(const std::string& text) {
 }
 
 Scenario parse_scenario(const std::string& text, const std::string& source) {
-    const Reader r(source);
+    const std::string dir = std::filesystem::path(source).parent_path().string();
+    const ConfigReader r(source, dir.empty() ? "." : dir);
     YAML::Node root;
     try {
         root = YAML::Load(text);
@@ -734,8 +591,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["seed"]) s.seed = r.unsigned_int(n, "seed");
     if (const auto n = root["dns"]) parse_dns(r, n, s);
     if (const auto n = root["forward"]) parse_forward(r, n, s);
-    const std::string base_dir = std::filesystem::path(source).parent_path().string();
-    if (const auto n = root["hosts"]) parse_hosts(r, n, s, base_dir.empty() ? "." : base_dir);
+    if (const auto n = root["hosts"]) parse_hosts(r, n, s);
     if (const auto n = root["sim"]) s.sim = parse_sim(r, n);
     if (const auto n = root["network"]) parse_network(r, n, s);
     if (const auto n = root["pdp"]) parse_pdp(r, n, s);
@@ -805,16 +661,19 @@ std::string describe(const Scenario& s) {
     for (const auto& h : s.hosts) {
         o << "  host:    " << h.name << (h.address ? " (" + *h.address + ")" : std::string())
           << "\n";
-        for (const auto& [port, spec] : h.tcp) {
-            o << "    " << port << "/tcp " << to_string(spec.kind);
-            if (spec.kind == ServiceSpec::Kind::http)
-                o << ", " << spec.routes.size() << " route(s)";
-            if (spec.kind == ServiceSpec::Kind::script)
-                o << ", " << spec.steps.size() << " step(s)";
-            o << "\n";
+        for (const auto* ports : {&h.tcp, &h.udp}) {
+            for (const auto& [port, spec] : *ports) {
+                o << "    " << port << (ports == &h.udp ? "/udp " : "/tcp ") << spec.kind;
+                const std::string more = spec.config ? spec.config->summary() : std::string();
+                if (!more.empty()) o << ", " << more;
+                if (spec.tls) {
+                    o << ", TLS ("
+                      << (spec.tls->cert_file.empty() ? "the run's CA" : spec.tls->cert_file)
+                      << ")";
+                }
+                o << "\n";
+            }
         }
-        for (const auto& [port, kind] : h.udp)
-            o << "    " << port << "/udp " << to_string(kind) << "\n";
     }
     if (!s.forward.empty()) {
         o << "  forward: " << s.forward.size() << " destination"
@@ -915,7 +774,7 @@ FaultSpec fault_spec_from(const std::map<std::string, std::string>& fields,
         e << YAML::EndMap;
     }
     e << YAML::EndMap;
-    const Reader r("fault");
+    const ConfigReader r("fault");
     const YAML::Node n = YAML::Load(e.c_str());
     try {
         return parse_fault(r, n, true);

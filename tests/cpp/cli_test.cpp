@@ -115,6 +115,17 @@ TEST(cli_listing, faults_with_their_settings) {
     EXPECT_NE(r.out.find("nat_idle\t(link) the carrier NAT forgets"), std::string::npos);
     EXPECT_NE(r.out.find("    rate: required: 9600bit"), std::string::npos);
     EXPECT_NE(r.out.find("pdp_down\t(module)"), std::string::npos);
+    EXPECT_NE(r.out.find("mqtt_refuse\t(service)"), std::string::npos);
+}
+
+TEST(cli_listing, services_with_their_settings) {
+    const Result r = call({"services"});
+    EXPECT_EQ(r.status, exit_ok);
+    EXPECT_NE(r.out.find("echo\t(tcp, udp)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("mqtt\t(tcp) an MQTT 3.1/3.1.1 broker"), std::string::npos);
+    EXPECT_NE(r.out.find("    users: "), std::string::npos);
+    EXPECT_NE(r.out.find("ntp\t(udp)"), std::string::npos);
+    EXPECT_NE(r.out.find("tls\t(on any tcp service)"), std::string::npos);
 }
 
 }  // namespace

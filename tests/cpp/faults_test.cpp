@@ -82,7 +82,8 @@ TEST(fault_settings, every_bad_setting_names_the_fault_and_the_key) {
               "fault 'reboot' (reboot): happens at once; it has no duration to lift after");
     FaultSpec d = spec("pdp_down");
     d.direction = Direction::up;
-    EXPECT_EQ(error_of(d), "fault 'pdp_down' (pdp_down): direction applies to link faults only");
+    EXPECT_EQ(error_of(d),
+              "fault 'pdp_down' (pdp_down): direction applies to link and service faults only");
 }
 
 TEST(fault_registry, every_kind_is_documented) {

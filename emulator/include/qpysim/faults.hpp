@@ -4,11 +4,14 @@
 // the time window live in one common wrapper (Fault); register_builtin_faults()
 // lists every kind in one explicit place.
 //
-// Four scopes:
+// Five scopes:
 //  - link faults see each TCP segment or UDP datagram that crosses a matching
 //    connection in a matching direction, and may delay, drop, slice, cut or
 //    reset it (Connection and Modem::route_datagram consult the FaultSet);
 //  - DNS faults decide a lookup's answer before the zone or the PC does;
+//  - service faults see the protocol events of a matching virtual service (an
+//    HTTP request, an MQTT CONNECT or PUBLISH) and change its answer, which no
+//    proxy between the device and a server could do;
 //  - cellular and module faults change the module's state when applied and
 //    restore it when lifted (through ModuleControl, which the Modem implements);
 //  - instant faults (reboot) happen once and have nothing to lift.
@@ -125,6 +128,8 @@ struct LinkInfo {
     bool established = false;    // a SYN-ACK got through
 };
 
+struct Fault;
+
 // The module as cellular and module faults see it (the Modem, lock held).
 class ModuleControl {
   public:
@@ -149,6 +154,9 @@ class ModuleControl {
     virtual void set_sndbuf(std::size_t n) = 0;
     virtual std::size_t rcvbuf() const = 0;
     virtual void set_rcvbuf(std::size_t n) = 0;
+    // An instant fault that acts on virtual services (mqtt_disconnect): each
+    // service its match covers hears of it (Service::on_fault).
+    virtual void act_on_services(const Fault& f) = 0;
 };
 
 // What a DNS fault decides for one lookup.
@@ -160,7 +168,34 @@ struct DnsAnswer {
     std::string what;                  // "NXDOMAIN", "SERVFAIL", "timeout"...
 };
 
-enum class FaultScope { link, dns, module, instant };
+// One protocol event a virtual service asks the service faults about.
+struct ServiceEvent {
+    std::string protocol;           // "http", "mqtt"
+    std::string action;             // http: "request"; mqtt: "connect", "publish", "client"
+    Endpoint service;               // where the service listens
+    Direction dir = Direction::up;  // mqtt publish: up from the device, down to it
+    std::string method;             // http
+    std::string path;               // http, without the query
+    std::string client;             // mqtt client id
+    std::string topic;              // mqtt publish
+};
+
+// What the service faults decide for one event; untouched means "as usual".
+struct ServiceVerdict {
+    std::optional<int> status;  // http: answer with this status
+    std::optional<std::string> body;
+    Duration delay{0};          // http: answer this much later
+    std::optional<int> refuse;  // mqtt connect: CONNACK with this return code
+    bool drop = false;          // mqtt publish: lost on its way
+    bool disconnect = false;    // mqtt client: the broker drops the connection
+    bool reset = false;         // ... with RST instead of FIN
+    std::string why;            // the fault that acted (for the trace)
+    bool acted() const noexcept {
+        return status || body || delay.count() > 0 || refuse || drop || disconnect;
+    }
+};
+
+enum class FaultScope { link, dns, module, instant, service };
 const char* to_string(FaultScope s) noexcept;
 
 struct Fault;
@@ -179,6 +214,12 @@ class FaultEffect {
     virtual bool applies_to_udp() const noexcept { return true; }
     // DNS faults.
     virtual DnsAnswer answer(const std::string& /*name*/, FaultRandom& /*rng*/) { return {}; }
+    // Service faults: is this event (of a service the fault matches) one the
+    // fault is about (its method and path, topic, client...)?
+    virtual bool concerns(const ServiceEvent& /*ev*/) const { return false; }
+    // ... and, once the probability draw said yes, what it does to it.
+    virtual void on_service(const Fault& /*f*/, const ServiceEvent& /*ev*/, ServiceVerdict& /*v*/) {
+    }
     // Module-scope and instant faults.
     virtual void on_apply(ModuleControl& /*m*/, const Fault& /*f*/) {}
     virtual void on_lift(ModuleControl& /*m*/, const Fault& /*f*/) {}
@@ -201,7 +242,15 @@ struct FaultKind {
     // key -> "what it means, units, default"
     std::vector<std::pair<std::string, std::string>> settings;
     std::function<std::shared_ptr<FaultEffect>(const FaultSettings&)> make;
+    // match host/port pick virtual services: service faults, and instant
+    // faults that act on a service.
+    bool on_services = false;
 };
+
+// The keys of `match:` a kind takes (host, port, socket, proto), and whether it
+// takes `direction:`.
+std::vector<std::string> match_keys(const FaultKind& k);
+bool takes_direction(const FaultKind& k);
 
 class FaultRegistry {
   public:
@@ -268,6 +317,11 @@ class FaultSet {
     void decide_datagram(const LinkInfo& link, Crossing& c);
     // DNS: the first matching DNS fault's answer, or pass.
     DnsAnswer dns(const std::string& name, std::string& fault_name);
+    // Service: every matching service fault has its say, in the order applied.
+    ServiceVerdict service(const ServiceEvent& ev);
+    bool has_service_faults() const noexcept { return service_count_ > 0; }
+    // Does a service fault's match (host, port) cover a service at `at`?
+    bool matches_service(const Fault& f, const Endpoint& at) const;
 
     FaultRandom& rng() noexcept { return rng_; }
 
@@ -277,6 +331,7 @@ class FaultSet {
     std::vector<Fault> faults_;
     std::uint64_t next_id_ = 1;
     int link_count_ = 0;
+    int service_count_ = 0;
     FaultRandom rng_;
     NameMatch name_match_;
     std::map<std::string, std::map<std::uint64_t, FaultFlow>> udp_flows_;

@@ -29,6 +29,7 @@
 #include "qpysim/socket.hpp"
 #include "qpysim/timeline.hpp"
 #include "qpysim/trace.hpp"
+#include "qpysim/virtual_network.hpp"
 
 namespace qpysim {
 
@@ -131,8 +132,13 @@ class Modem final : public LinkHost, private ModuleControl {
     void set_net_config(int mode, bool roaming);
     // Read a copy of the cellular state.
     Cellular cellular_snapshot();
-    // RTC seconds (Unix time, UTC) now.
+    // RTC seconds (Unix time, UTC) now, as the module keeps it.
     double rtc_now();
+    // Set the module's RTC (Unix seconds, UTC): what ntptime.settime and
+    // machine.RTC do. The network's time (network_time()) does not move.
+    void set_rtc(double unix_seconds);
+    // The true time of the scenario's world (what an NTP server answers).
+    double network_time() const;
 
     // ---- faults (take the lock) ----
     // Apply a fault now; returns its id (0 for an instant fault such as
@@ -162,6 +168,11 @@ class Modem final : public LinkHost, private ModuleControl {
     std::shared_ptr<Socket> open_host_socket(const std::string& host);
     // The address a virtual host answers on, or nullopt.
     std::optional<IpAddress> host_address(const std::string& host);
+    // The service on a virtual host's port (lock held), or null.
+    std::shared_ptr<Service> service_at(const std::string& host, int port, bool udp);
+    // The run's CA certificate (PEM), which signs the certificates of `tls:`
+    // services; made from the seed on first use.
+    std::string tls_ca_pem();
 
     // ---- select.poll over device sockets ----
     // Wait until one of the sockets has an event in its mask (or POLLERR,
@@ -231,6 +242,10 @@ class Modem final : public LinkHost, private ModuleControl {
     std::vector<IpAddress> resolve(std::unique_lock<std::mutex>& lk, const std::string& name);
     // Something happened that a timeline `after:` entry may wait for.
     void device_event(const std::string& name);
+    // What the service faults in force decide for one protocol event of a
+    // virtual service; their effect is traced.
+    ServiceVerdict service_faults(const ServiceEvent& ev);
+    TlsAuthority& tls_authority();
     std::size_t sndbuf_limit() const noexcept { return sndbuf_; }
     std::size_t rcvbuf_limit() const noexcept { return rcvbuf_; }
     std::uint64_t next_connection_id() noexcept { return next_conn_id_++; }
@@ -265,6 +280,7 @@ class Modem final : public LinkHost, private ModuleControl {
     void set_sndbuf(std::size_t n) override { sndbuf_ = n; }
     std::size_t rcvbuf() const override { return rcvbuf_; }
     void set_rcvbuf(std::size_t n) override { rcvbuf_ = n; }
+    void act_on_services(const Fault& f) override;
 
     std::uint64_t apply_fault_locked(FaultSpec spec, const char* origin);
     void lift_fault_locked(std::uint64_t id, const char* why);
@@ -284,15 +300,6 @@ class Modem final : public LinkHost, private ModuleControl {
     void register_later(Duration after);
     IpAddress draw_device_ip();
     void add_forward(const std::string& from, const std::string& to);
-    struct VirtualHost {
-        std::string name;
-        IpAddress ip;
-        std::map<std::uint16_t, ServiceSpec> tcp;
-        std::map<std::uint16_t, std::shared_ptr<UdpService>> udp;
-    };
-    VirtualHost& add_host(const std::string& name, const std::optional<std::string>& address);
-    VirtualHost* find_host(const IpAddress& ip);
-    VirtualHost& host_named(const std::string& host);  // lock held
     void route_datagram(const Endpoint& from, const Endpoint& to, std::string data,
                         const std::shared_ptr<Socket>& device_sender);
     // The link faults' verdict on one datagram: when it arrives, or nullopt
@@ -331,7 +338,9 @@ class Modem final : public LinkHost, private ModuleControl {
     std::int64_t rtc_start_ = 0;
     std::uint64_t registration_epoch_ = 0;        // cancels a pending registration
     std::map<std::string, Endpoint> forward_to_;  // "ip:port" seen by the device -> PC
-    std::map<IpAddress, VirtualHost> hosts_;
+    VirtualNetwork net_;
+    std::unique_ptr<TlsAuthority> tls_;
+    double rtc_adjust_ = 0;  // set_rtc(): the module's RTC minus the network's time
     std::vector<std::weak_ptr<Socket>> host_listeners_;
     std::map<const PeerEnd*, std::shared_ptr<PeerEnd>> peers_;
 
