@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import _core
+from ._faults import Faults
 from ._fs import DeviceFS
 from ._oserror import OSError as DeviceOSError
+from ._peers import PeerConnection, VirtualBroker, run_peer
 
 DeviceHalt = _core.DeviceHalt
 
@@ -63,6 +65,23 @@ BUILTIN_MODULES: dict[str, str] = {
     "micropython": "micropython",
     "gc": "gc",
     "uselect": "uselect",
+    "ussl": "ussl",
+    "request": "request",
+    "umqtt": "umqtt",
+    "ntptime": "ntptime",
+    "queue": "queue",
+    "ql_fs": "ql_fs",
+}
+
+# What MicroPython's ports (the dialects without Quectel's modules) have under
+# a name instead: tls and micropython-lib's ssl, umqtt.simple and umqtt.robust.
+PORT_MODULES: dict[str, str] = {
+    "tls": "mp_tls",
+    "ssl": "mp_ssl",
+    "ussl": "mp_ssl",
+    "umqtt": "mp_umqtt",
+    "umqtt.simple": "umqtt_simple",
+    "umqtt.robust": "umqtt_robust",
 }
 
 # MicroPython weak links: `import json` finds ujson when no json.py exists.
@@ -82,11 +101,12 @@ WEAK_LINKS: dict[str, str] = {
     "zlib": "uzlib",
     "errno": "uerrno",
     "select": "uselect",
+    "ssl": "ussl",
 }
 
 # QuecPython's own modules: absent on other ports (Dialect.quectel_modules).
 QUECTEL_MODULES = frozenset({"checkNet", "dataCall", "net", "sim", "modem", "misc", "osTimer",
-                             "log", "sys_bus"})
+                             "log", "sys_bus", "request", "queue", "ql_fs"})
 
 # CPython modules a device script may import as they are: MicroPython ships
 # modules of the same name and (for what scripts use) the same behaviour.
@@ -209,53 +229,6 @@ class _DeviceThread:
         self.ended = False  # its function returned: the device no longer runs it
 
 
-class Faults:
-    """The faults in force on a device, for tests: apply, lift, list.
-
-    The same kinds and settings as a scenario's faults (see `qpysim faults`)::
-
-        fid = dev.faults.apply("loss", rate=0.2, match={"host": "echo.qpysim.test"})
-        dev.faults.apply("pdp_down", duration=30)       # lifts itself 30 s later
-        dev.faults.lift(fid)
-
-    Values may be numbers (durations in seconds) or the scenario's text ("250ms",
-    "256kbit", "5%").
-    """
-
-    def __init__(self, modem: "_core.Modem"):
-        self._modem = modem
-
-    def apply(self, kind: str, *, name: Optional[str] = None, match: Optional[dict] = None,
-              direction: Optional[str] = None, probability: Optional[float] = None,
-              duration: Optional[float] = None, **settings: Any) -> int:
-        """Apply a fault now; returns its id (0 for one that happens at once: reboot)."""
-        if not isinstance(kind, str):
-            raise TypeError(f"fault kind must be a str, not {type(kind).__name__}")
-        fields: dict[str, Any] = {"kind": kind, **settings}
-        for key, value in (("name", name), ("direction", direction),
-                           ("probability", probability), ("for", duration)):
-            if value is not None:
-                fields[key] = value
-        return self._modem.apply_fault(fields, match)
-
-    def lift(self, name_or_id) -> int:
-        """Lift the faults with this name (or id); returns how many were lifted."""
-        n = self._modem.lift_fault(name_or_id)
-        if n == 0:
-            raise ValueError(f"no fault {name_or_id!r} is in force "
-                             f"(in force: {[f['name'] for f in self.list()] or 'none'})")
-        return n
-
-    def list(self) -> list:
-        """The faults in force, oldest first, each a dict (id, name, kind, settings...)."""
-        return self._modem.faults()
-
-    def clear(self) -> None:
-        """Lift every fault."""
-        for f in self.list():
-            self._modem.lift_fault(f["id"])
-
-
 class Device:
     """One emulated module: a core Modem plus the device modules a script imports."""
 
@@ -306,12 +279,21 @@ class Device:
     def fs_root(self) -> Optional[Path]:
         return self.fs.root
 
-    def module(self, name: str) -> Any:
-        """The device module `name` ("usocket", "socket", "utime"...) of this device."""
+    def _impl(self, name: str) -> Optional[str]:
+        """The implementation of device module `name` on this dialect, or None."""
+        if not self.dialect.quectel_modules and name in PORT_MODULES:
+            return PORT_MODULES[name]
         impl = BUILTIN_MODULES.get(name) or BUILTIN_MODULES.get(WEAK_LINKS.get(name, ""))
         file = impl.partition(":")[0] if impl else ""
         if impl is None or (file in QUECTEL_MODULES and not self.dialect.quectel_modules) or (
                 file == "uselect" and not self.dialect.has_select):
+            return None
+        return impl
+
+    def module(self, name: str) -> Any:
+        """The device module `name` ("usocket", "socket", "umqtt.simple"...) of this device."""
+        impl = self._impl(name)
+        if impl is None:
             raise ImportError(f"no module named '{name}' on {self.profile.model} "
                               f"({self.dialect.name} firmware)")
         with self._import_lock:
@@ -374,10 +356,11 @@ class Device:
             name = ".".join(parts + ([name] if name else []))
         top = name.split(".", 1)[0]
         with self._import_lock:
-            if top in BUILTIN_MODULES:
-                if "." in name:
-                    raise ImportError(f"no module named '{name}'")
-                return self.module(name)
+            if top in BUILTIN_MODULES or top in PORT_MODULES:
+                # `import umqtt.simple` binds the package; `from umqtt.simple
+                # import X` takes from the submodule (which loads the package).
+                mod = self.module(name)
+                return mod if fromlist or "." not in name else self.module(top)
             if top == "usr" or self._user_file(top) is not None:
                 return self._import_user(name, fromlist)
             if top in WEAK_LINKS:
@@ -530,7 +513,16 @@ class Device:
             return [t for t in self._threads.values()
                     if (include_daemons or not t.daemon) and t.thread and t.thread.is_alive()]
 
-        # ------------------------------------------------------------------ virtual peers
+    # ------------------------------------------------------------------ virtual peers
+
+    def broker(self, host: str, port: int = 1883) -> VirtualBroker:
+        """The MQTT broker of a virtual host (a scenario's `PORT: mqtt`)."""
+        return VirtualBroker(self.modem.broker(host, port))
+
+    def tls_ca(self) -> str:
+        """The run's CA certificate (PEM): it signs the certificates of the
+        scenario's `tls:` services, so a script verifies with ussl's ca=."""
+        return self.modem.tls_ca()
 
     def serve(self, host: str, port: int, handler: Callable[["PeerConnection"], Any]) -> str:
         """Serve TCP host:port on the virtual network with a Python handler.
@@ -548,7 +540,7 @@ class Device:
             while True:
                 core, ip, peer_port = listener.accept()
                 conn = PeerConnection(core, (ip, peer_port))
-                self.start_thread(_run_peer, (handler, conn), name=f"peer {host}:{port}",
+                self.start_thread(run_peer, (handler, conn), name=f"peer {host}:{port}",
                                   daemon=True)
 
         self.start_thread(accept_loop, name=f"listen {host}:{port}", daemon=True)
@@ -578,7 +570,7 @@ class Device:
                 raise OSError(113, "the device has no data call to connect to")
             core = _core.open_host_socket(self.modem, host)
             core.connect(ip, port)
-            _run_peer(handler, PeerConnection(core, (ip, port)))
+            run_peer(handler, PeerConnection(core, (ip, port)))
 
         self.start_thread(run, name=f"client {host}", daemon=True)
 
@@ -770,49 +762,6 @@ class Device:
             yield
         finally:
             self.modem.detach_thread()
-
-
-class PeerConnection:
-    """One connection to a Python peer (see Device.serve): a socket's blocking API,
-    waiting in device time."""
-
-    def __init__(self, core, peer):
-        self._s = core
-        self.peer = peer  # (ip, port) of the device's socket
-
-    def recv(self, n: int = 65536) -> bytes:
-        """Up to n bytes; b'' once the device closed its side."""
-        return self._s.recv(n)
-
-    def recv_exactly(self, n: int) -> bytes:
-        """Exactly n bytes (fewer only at end of stream)."""
-        return self._s.read(n)
-
-    def readline(self) -> bytes:
-        return self._s.readline()
-
-    def send(self, data) -> int:
-        return self._s.send(data)
-
-    def sendall(self, data) -> None:
-        self._s.send_all(data, True)
-
-    def settimeout(self, seconds: Optional[float]) -> None:
-        self._s.settimeout(seconds)
-
-    def state(self) -> int:
-        """lwIP state number of the peer's end."""
-        return self._s.state()
-
-    def close(self) -> None:
-        self._s.close()
-
-
-def _run_peer(handler: Callable, conn: PeerConnection) -> None:
-    try:
-        handler(conn)
-    finally:
-        conn.close()
 
 
 def print_exception(e: BaseException, file=None) -> None:

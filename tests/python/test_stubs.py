@@ -9,7 +9,7 @@ import pytest
 
 import qpysim
 from qpysim import _core
-from qpysim._runtime import BUILTIN_MODULES
+from qpysim._runtime import BUILTIN_MODULES, PORT_MODULES
 
 STUBS = Path(qpysim.__file__).resolve().parent / "stubs"
 
@@ -26,9 +26,16 @@ def stub_names(path: Path) -> set:
     return names
 
 
-@pytest.mark.parametrize("name", sorted(BUILTIN_MODULES))
+def stub_of(name: str) -> Path:
+    """umqtt.simple -> umqtt/simple.pyi; a package's own stub is its __init__.pyi."""
+    path = STUBS.joinpath(*name.split("."))
+    package = path / "__init__.pyi"
+    return package if package.is_file() else path.with_suffix(".pyi")
+
+
+@pytest.mark.parametrize("name", sorted(set(BUILTIN_MODULES) | set(PORT_MODULES)))
 def test_the_stub_covers_the_module(name):
-    stub = STUBS / f"{name}.pyi"
+    stub = stub_of(name)
     assert stub.is_file(), f"no stub for {name}"
     # Every dialect's optional names (IPPROTO_SEC...) belong in the stub too;
     # a module only some firmware has is checked where it exists.
