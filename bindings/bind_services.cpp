@@ -178,8 +178,7 @@ void bind_services(py::module_& m) {
                    auto lk = md->lock();
                    service = md->service_at(host, port, false);
                }
-               auto* broker =
-                   service ? dynamic_cast<mqtt::BrokerAccess*>(&service->innermost()) : nullptr;
+               auto* broker = service ? service->broker_access() : nullptr;
                if (!broker) {
                    throw py::value_error("no mqtt service at " + host + ":" + std::to_string(port) +
                                          " (declare it in the scenario: hosts: {" + host + ": {" +

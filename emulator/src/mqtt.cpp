@@ -244,18 +244,23 @@ bool topic_matches(std::string_view filter, std::string_view topic) noexcept {
 Broker::Broker(Config config, Host& host, ServiceEvent base)
     : config_(std::move(config)), host_(host), base_(std::move(base)) {
     base_.protocol = "mqtt";
-    for (const auto& m : config_.retained) {
-        if (!m.payload.empty()) retained_[m.topic] = m;
-    }
+    for (const auto& m : config_.retained)
+        retain(m);
 }
 
-void Broker::note(const std::string& what,
+void Broker::retain(const Message& m) {
+    if (!m.payload.empty()) retained_[m.topic] = m;
+}
+
+void Broker::note(ConnId conn, const std::string& what,
                   std::vector<std::pair<std::string, std::string>> details) {
-    host_.note(what, details);
+    host_.note(conn, what, details);
 }
 
-void Broker::opened(ConnId conn, const std::string& peer, DeviceTime now) {
-    Conn c(config_.max_packet);
+void Broker::opened(ConnId conn, const std::string& peer, DeviceTime now,
+                    const Listener& listener) {
+    Conn c(listener.max_packet);
+    c.listener = &listener;
     c.id = conn;
     c.peer = peer;
     c.last_heard = now;
@@ -286,7 +291,7 @@ void Broker::lost(ConnId conn, DeviceTime now) {
     if (it == conns_.end()) return;
     if (!it->second.closing) {
         if (it->second.connected) {
-            note("lost", {{"client", it->second.session->client_id}});
+            note(conn, "lost", {{"client", it->second.session->client_id}});
         }
         detach(it->second, true, now);
     }
@@ -343,7 +348,7 @@ void Broker::handle(Conn& c, Packet p, DeviceTime now) {
         case Type::pubrel:
         case Type::pubrec:
         case Type::pubcomp:
-            on_ack(c, p);
+            on_ack(c, p, now);
             return;
         case Type::subscribe:
             on_subscribe(c, p, now);
@@ -355,7 +360,7 @@ void Broker::handle(Conn& c, Packet p, DeviceTime now) {
             host_.send(c.id, encode(Type::pingresp, 0, {}));
             return;
         case Type::disconnect: {
-            note("disconnect", {{"client", c.session->client_id}});
+            note(c.id, "disconnect", {{"client", c.session->client_id}});
             c.will.reset();  // a clean goodbye: the will is discarded
             drop(c, "", false, false, now);
             return;
@@ -381,7 +386,7 @@ void Broker::on_connect(Conn& c, const Packet& p, DeviceTime now) {
     }
     const auto refuse = [&](int code, const std::string& why) {
         host_.send(c.id, encode(Type::connack, 0, std::string{'\0', static_cast<char>(code)}));
-        note("connack", {{"code", std::to_string(code)}, {"why", why}});
+        note(c.id, "connack", {{"code", std::to_string(code)}, {"why", why}});
         drop(c, "", false, false, now);
     };
     if (name != "MQTT" && name != "MQIsdp") {
@@ -433,20 +438,21 @@ void Broker::on_connect(Conn& c, const Packet& p, DeviceTime now) {
         refuse(2, "a 3.1 client id has at most 23 characters");
         return;
     }
-    if (has_user && !config_.users.empty()) {
-        const auto it = config_.users.find(user);
-        if (it == config_.users.end() || !has_password || it->second != password) {
+    const Listener& l = *c.listener;
+    if (has_user && !l.users.empty()) {
+        const auto it = l.users.find(user);
+        if (it == l.users.end() || !has_password || it->second != password) {
             refuse(5, "bad user name or password");
             return;
         }
-    } else if (!has_user && !config_.anonymous) {
+    } else if (!has_user && !l.anonymous) {
         refuse(5, "anonymous clients are not allowed");
         return;
     }
     ServiceEvent ev = base_;
     ev.action = "connect";
     ev.client = client_id;
-    const ServiceVerdict v = host_.ask(ev);
+    const ServiceVerdict v = host_.ask(c.id, ev);
     if (v.refuse) {
         refuse(*v.refuse, "fault " + v.why);
         return;
@@ -477,11 +483,12 @@ void Broker::on_connect(Conn& c, const Packet& p, DeviceTime now) {
     const bool session_present = present && level == 4;
     host_.send(c.id,
                encode(Type::connack, 0, std::string{static_cast<char>(session_present), '\0'}));
-    note("connect", {{"client", client_id},
-                     {"protocol", level == 4 ? "3.1.1" : "3.1"},
-                     {"clean", clean ? "1" : "0"},
-                     {"keepalive", std::to_string(keepalive)},
-                     {"session_present", session_present ? "1" : "0"}});
+    note(c.id, "connect",
+         {{"client", client_id},
+          {"protocol", level == 4 ? "3.1.1" : "3.1"},
+          {"clean", clean ? "1" : "0"},
+          {"keepalive", std::to_string(keepalive)},
+          {"session_present", session_present ? "1" : "0"}});
     // A resumed session: what was sent and not acknowledged goes again.
     for (const auto& [pid, m] : s.inflight)
         send_publish(s, m, pid, true);
@@ -512,21 +519,24 @@ void Broker::on_publish(Conn& c, const Packet& p, DeviceTime now) {
     ev.dir = Direction::up;
     ev.client = s.client_id;
     ev.topic = m.topic;
-    const ServiceVerdict v = host_.ask(ev);
+    const ServiceVerdict v = host_.ask(c.id, ev);
     if (v.drop) {
-        note("dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
+        note(c.id, "dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
         return;  // lost on the way in: no acknowledgement, no delivery
     }
-    if (qos == 1) {
-        host_.send(c.id, encode(Type::puback, 0, u16(pid)));
-    } else if (qos == 2) {
+    // mosquitto's order: subscribers (the publisher itself among them) get
+    // the message before the publisher gets its PUBACK. QoS 2 is released to
+    // subscribers on PUBREL (MQTT 4.3.3, method B).
+    if (qos == 2) {
+        s.qos2_in.emplace(pid, std::move(m));  // a duplicate PUBLISH replaces nothing new
         host_.send(c.id, encode(Type::pubrec, 0, u16(pid)));
-        if (!s.qos2_in.insert(pid).second) return;  // a duplicate: already delivered
+        return;
     }
-    route(m, s.client_id, false, now);
+    route(m, c.id, s.client_id, false, now);
+    if (qos == 1) host_.send(c.id, encode(Type::puback, 0, u16(pid)));
 }
 
-void Broker::on_ack(Conn& c, const Packet& p) {
+void Broker::on_ack(Conn& c, const Packet& p, DeviceTime now) {
     Fields f(p.body);
     const std::uint16_t pid = f.u16();
     if (!f.ok()) return;
@@ -535,7 +545,12 @@ void Broker::on_ack(Conn& c, const Packet& p) {
         s.inflight.erase(pid);
         pump(s);
     } else if (p.type == Type::pubrel) {
-        s.qos2_in.erase(pid);
+        const auto it = s.qos2_in.find(pid);
+        if (it != s.qos2_in.end()) {
+            const Message m = std::move(it->second);
+            s.qos2_in.erase(it);
+            route(m, c.id, s.client_id, false, now);
+        }
         host_.send(c.id, encode(Type::pubcomp, 0, u16(pid)));
     }
     // PUBREC and PUBCOMP: the broker sends no QoS 2, so there is nothing to do.
@@ -565,7 +580,7 @@ void Broker::on_subscribe(Conn& c, const Packet& p, DeviceTime now) {
     Session& s = *c.session;
     for (const auto& [filter, g] : granted) {
         s.subscriptions[filter] = g;
-        note("subscribe",
+        note(c.id, "subscribe",
              {{"client", s.client_id}, {"filter", filter}, {"qos", std::to_string(g)}});
     }
     host_.send(c.id, encode(Type::suback, 0, u16(pid) + codes));
@@ -593,19 +608,20 @@ void Broker::on_unsubscribe(Conn& c, const Packet& p, DeviceTime now) {
     }
     for (const auto& filter : filters) {
         c.session->subscriptions.erase(filter);
-        note("unsubscribe", {{"client", c.session->client_id}, {"filter", filter}});
+        note(c.id, "unsubscribe", {{"client", c.session->client_id}, {"filter", filter}});
     }
     host_.send(c.id, encode(Type::unsuback, 0, u16(pid)));
 }
 
 void Broker::violation(Conn& c, const std::string& why, DeviceTime now) {
-    note("protocol_error",
+    note(c.id, "protocol_error",
          {{"client", c.session ? c.session->client_id : std::string()}, {"why", why}});
     drop(c, "", true, false, now);
 }
 
 void Broker::drop(Conn& c, const std::string& why, bool with_will, bool reset, DeviceTime now) {
-    if (!why.empty() && c.session) note("drop", {{"client", c.session->client_id}, {"why", why}});
+    if (!why.empty() && c.session)
+        note(c.id, "drop", {{"client", c.session->client_id}, {"why", why}});
     detach(c, with_will, now);
     c.closing = true;
     // The last thing: closing may end the connection at once and erase c.
@@ -626,19 +642,19 @@ void Broker::detach(Conn& c, bool with_will, DeviceTime now) {
     if (with_will && c.will) {
         const Message will = std::move(*c.will);
         c.will.reset();
-        note("will", {{"client", client}, {"topic", will.topic}});
-        route(will, client, true, now);
+        note(c.id, "will", {{"client", client}, {"topic", will.topic}});
+        route(will, c.id, client, true, now);
     }
 }
 
 void Broker::publish(Message m, DeviceTime now) {
-    route(m, "", false, now);
+    route(m, 0, "", false, now);
 }
 
-void Broker::kick(const Fault& f, DeviceTime now) {
+void Broker::kick(const Fault& f, DeviceTime now, const std::function<bool(ConnId)>& which) {
     std::vector<std::pair<ConnId, bool>> hit;  // connection, reset
     for (const auto& [id, c] : conns_) {
-        if (!c.connected || c.closing) continue;
+        if (!c.connected || c.closing || !which(id)) continue;
         ServiceEvent ev = base_;
         ev.action = "client";
         ev.client = c.session->client_id;
@@ -663,7 +679,8 @@ bool Broker::disconnect(const std::string& client_id, bool reset, DeviceTime now
     return true;
 }
 
-void Broker::route(const Message& m, const std::string& from, bool will, DeviceTime now) {
+void Broker::route(const Message& m, ConnId from_conn, const std::string& from, bool will,
+                   DeviceTime now) {
     Published p{now, from, m, will};
     log_.push_back(p);
     if (log_.size() > kLogLimit) log_.pop_front();
@@ -675,11 +692,12 @@ void Broker::route(const Message& m, const std::string& from, bool will, DeviceT
             retained_[m.topic] = m;
         }
     }
-    note("publish", {{"client", from},
-                     {"topic", m.topic},
-                     {"bytes", std::to_string(m.payload.size())},
-                     {"qos", std::to_string(m.qos)},
-                     {"retain", m.retain ? "1" : "0"}});
+    note(from_conn, "publish",
+         {{"client", from},
+          {"topic", m.topic},
+          {"bytes", std::to_string(m.payload.size())},
+          {"qos", std::to_string(m.qos)},
+          {"retain", m.retain ? "1" : "0"}});
     for (auto& [id, s] : sessions_) {
         int best = -1;
         for (const auto& [filter, g] : s.subscriptions) {
@@ -699,7 +717,7 @@ void Broker::deliver(Session& s, Message m) {
         if (m.qos == 0) return;
         if (s.queue.size() >= config_.max_queued) {
             s.queue.pop_front();
-            note("queue_full", {{"client", s.client_id}});
+            note(0, "queue_full", {{"client", s.client_id}});
         }
         s.queue.push_back(std::move(m));
         return;
@@ -731,9 +749,9 @@ void Broker::send_publish(Session& s, const Message& m, std::uint16_t pid, bool 
     ev.dir = Direction::down;
     ev.client = s.client_id;
     ev.topic = m.topic;
-    const ServiceVerdict v = host_.ask(ev);
+    const ServiceVerdict v = host_.ask(*s.conn, ev);
     if (v.drop) {
-        note("dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
+        note(*s.conn, "dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
         return;  // lost on the way out; a QoS 1 message stays in flight
     }
     std::string body = field(m.topic);

@@ -9,11 +9,13 @@ namespace qpysim {
 void VirtualNetwork::build(const std::vector<HostConfig>& hosts, Modem& modem) {
     for (const auto& h : hosts) {
         Host& host = add(h.name, h.address);
+        auto shared = std::make_shared<std::map<std::string, std::shared_ptr<void>>>();
         const auto make = [&](const ServiceSpec& spec, std::uint16_t port) {
             ServiceContext ctx;
             ctx.modem = &modem;
             ctx.at = Endpoint{host.ip, port};
             ctx.host = host.name;
+            ctx.host_shared = shared;
             try {
                 return make_service(spec, std::move(ctx));
             } catch (const UsageError& e) {

@@ -57,7 +57,10 @@ struct Fixture : Broker::Host {
     Broker broker;
     DeviceTime now{};
 
-    explicit Fixture(Broker::Config c = {}) : broker(std::move(c), *this, ServiceEvent{}) {}
+    Broker::Listener listener;
+
+    explicit Fixture(Broker::Listener l = {}, Broker::Config c = {})
+        : broker(std::move(c), *this, ServiceEvent{}), listener(std::move(l)) {}
 
     void send(Broker::ConnId conn, std::string bytes) override {
         Decoder d(1 << 20);
@@ -66,15 +69,15 @@ struct Fixture : Broker::Host {
             got[conn].push_back(*p);
     }
     void close(Broker::ConnId conn, bool reset) override { closed[conn] = reset; }
-    ServiceVerdict ask(const ServiceEvent& ev) override {
+    ServiceVerdict ask(Broker::ConnId, ServiceEvent ev) override {
         asked.push_back(ev);
         return verdict;
     }
-    void note(const std::string&,
+    void note(Broker::ConnId, const std::string&,
               const std::vector<std::pair<std::string, std::string>>&) override {}
     void routed(const Published& p) override { routed_.push_back(p); }
 
-    void open(Broker::ConnId c) { broker.opened(c, "10.0.0.1:50000", now); }
+    void open(Broker::ConnId c) { broker.opened(c, "10.0.0.1:50000", now, listener); }
     void in(Broker::ConnId c, const std::string& bytes) { broker.received(c, bytes, now); }
     // Open a connection and CONNECT; returns the CONNACK return code.
     int login(Broker::ConnId c, const std::string& connect_bytes) {
@@ -195,14 +198,14 @@ TEST(mqtt_connect, a_good_connect_is_accepted) {
 }
 
 TEST(mqtt_connect, refusals_use_the_spec_return_codes_and_close) {
-    Broker::Config users;
+    Broker::Listener users;
     users.users = {{"dev", "secret"}};
     users.anonymous = false;
     struct Case {
         const char* why;
         std::string bytes;
         int code;
-        Broker::Config config;
+        Broker::Listener config;
     } cases[] = {
         {"MQTT at level 3",
          encode(Type::connect, 0, field("MQTT") + std::string("\x03\x02\x00\x3c", 4) + field("x")),
@@ -305,7 +308,7 @@ TEST(mqtt_route, qos_is_the_lower_of_message_and_subscription_and_qos2_is_grante
     EXPECT_NE(parse_pub(got[1]).pid, 0);
 }
 
-TEST(mqtt_route, qos2_in_is_acknowledged_in_two_steps_and_delivered_once) {
+TEST(mqtt_route, qos2_in_is_released_on_pubrel_once) {
     Fixture f;
     f.login(1, connect("pub"));
     f.login(2, connect("sub"));
@@ -313,15 +316,31 @@ TEST(mqtt_route, qos2_in_is_acknowledged_in_two_steps_and_delivered_once) {
     f.take(1);
     f.take(2);
     f.in(1, publish("t", "x", 2, 5));
-    f.in(1, publish("t", "x", 2, 5));  // sent again before PUBREL: no second delivery
+    f.in(1, publish("t", "x", 2, 5));  // sent again before PUBREL: still one message
     auto a = f.take(1);
     ASSERT_EQ(a.size(), 2u);
     EXPECT_EQ(a[0].type, Type::pubrec);
+    EXPECT_TRUE(f.take(2).empty());  // held until PUBREL (method B, as mosquitto)
     f.in(1, encode(Type::pubrel, 2, pid_bytes(5)));
     a = f.take(1);
     ASSERT_EQ(a.size(), 1u);
     EXPECT_EQ(a[0].type, Type::pubcomp);
     EXPECT_EQ(f.take(2).size(), 1u);
+    f.in(1, encode(Type::pubrel, 2, pid_bytes(5)));  // a repeated PUBREL: PUBCOMP only
+    EXPECT_EQ(f.take(1).at(0).type, Type::pubcomp);
+    EXPECT_TRUE(f.take(2).empty());
+}
+
+TEST(mqtt_route, a_publisher_subscribed_to_its_topic_gets_the_message_before_its_puback) {
+    Fixture f;
+    f.login(1, connect("self"));
+    f.in(1, subscribe("loop", 1));
+    f.take(1);
+    f.in(1, publish("loop", "me", 1, 9));
+    const auto got = f.take(1);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0].type, Type::publish);
+    EXPECT_EQ(got[1].type, Type::puback);
 }
 
 TEST(mqtt_route, retained_messages_reach_new_subscribers_with_the_flag) {

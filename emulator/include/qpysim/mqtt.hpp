@@ -14,8 +14,10 @@
 //  - SUBSCRIBE with + and # (and $-topics kept from wildcards at the first
 //    level); QoS 0 and 1: a QoS 2 subscription is granted QoS 1 (no outbound
 //    QoS 2). Retained messages go to new subscriptions with the retain flag.
-//  - PUBLISH in with QoS 0, 1 (PUBACK) and 2 (PUBREC/PUBREL/PUBCOMP, delivered
-//    on receipt); out at the lower of the message's and the subscription's QoS,
+//  - PUBLISH in with QoS 0, 1 (PUBACK, sent after the message went to the
+//    subscribers, the publisher included, as mosquitto orders them) and 2
+//    (PUBREC, then delivered on PUBREL, then PUBCOMP); out at the lower of the
+//    message's and the subscription's QoS,
 //    once per client however many of its subscriptions match. QoS 1 messages
 //    wait for PUBACK (20 in flight per client, the rest queued); a persistent
 //    session (clean session 0) keeps its subscriptions, its unacknowledged
@@ -33,10 +35,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,11 +133,15 @@ class Broker {
   public:
     using ConnId = std::uint64_t;
 
-    struct Config {
+    // What one listening port checks (a broker may listen on several, as
+    // mosquitto on 1883 and 8883).
+    struct Listener {
         std::map<std::string, std::string> users;  // name -> password; empty: no check
         bool anonymous = true;                     // clients without a user name may connect
-        int max_qos = 1;                           // granted at most (0 or 1)
         std::size_t max_packet = 1 << 20;
+    };
+    struct Config {
+        int max_qos = 1;  // granted at most (0 or 1)
         std::size_t max_queued = 1000;
         std::size_t max_inflight = 20;
         std::vector<Message> retained;  // retained at power-on
@@ -148,9 +154,11 @@ class Broker {
         virtual void send(ConnId conn, std::string bytes) = 0;
         // The broker is done with the connection: close it (FIN), or reset it.
         virtual void close(ConnId conn, bool reset) = 0;
-        virtual ServiceVerdict ask(const ServiceEvent& ev) = 0;
-        // A line for the trace: what happened, with key/value details.
-        virtual void note(const std::string& what,
+        // The service faults' verdict on an event of a connection (0: none).
+        virtual ServiceVerdict ask(ConnId conn, ServiceEvent ev) = 0;
+        // A line for the trace: what happened on a connection (0: none), with
+        // key/value details.
+        virtual void note(ConnId conn, const std::string& what,
                           const std::vector<std::pair<std::string, std::string>>& details) = 0;
         // Every message the broker accepted and routed (after faults).
         virtual void routed(const Published& p) = 0;
@@ -159,7 +167,8 @@ class Broker {
     Broker(Config config, Host& host, ServiceEvent base);
 
     // ---- the connections' side
-    void opened(ConnId conn, const std::string& peer, DeviceTime now);
+    // A new connection on `listener`, which must outlive it.
+    void opened(ConnId conn, const std::string& peer, DeviceTime now, const Listener& listener);
     void received(ConnId conn, std::string_view bytes, DeviceTime now);
     // The connection ended (closed by the client without DISCONNECT, reset,
     // aborted): the will goes out. Also after the broker's own close().
@@ -171,8 +180,12 @@ class Broker {
     // ---- from outside (Python, faults)
     // Publish as the broker itself (no client): routed like any PUBLISH.
     void publish(Message m, DeviceTime now);
-    // Disconnect clients whose id matches the fault (its event "client").
-    void kick(const Fault& f, DeviceTime now);
+    // Retained from power-on (a listener's `retained:` setting).
+    void retain(const Message& m);
+    const Config& config() const noexcept { return config_; }
+    // Disconnect clients whose id matches the fault (its event "client"), on
+    // the connections `which` picks.
+    void kick(const Fault& f, DeviceTime now, const std::function<bool(ConnId)>& which);
     // Disconnect one client (its will goes out); false if it is not connected.
     bool disconnect(const std::string& client_id, bool reset, DeviceTime now);
     std::vector<ClientInfo> clients() const;
@@ -184,6 +197,7 @@ class Broker {
     struct Conn {
         ConnId id = 0;
         std::string peer;
+        const Listener* listener = nullptr;
         Decoder decoder;
         bool connected = false;  // CONNECT accepted
         bool closing = false;    // the broker closed it; ignore what still arrives
@@ -202,7 +216,7 @@ class Broker {
         std::map<std::string, int> subscriptions;   // filter -> granted QoS
         std::deque<Message> queue;                  // QoS 1 waiting to be sent
         std::map<std::uint16_t, Message> inflight;  // sent, waiting for PUBACK
-        std::set<std::uint16_t> qos2_in;            // PUBREC sent, PUBREL awaited
+        std::map<std::uint16_t, Message> qos2_in;   // PUBREC sent, PUBREL awaited
         std::uint16_t next_pid = 1;
     };
 
@@ -211,17 +225,19 @@ class Broker {
     void on_publish(Conn& c, const Packet& p, DeviceTime now);
     void on_subscribe(Conn& c, const Packet& p, DeviceTime now);
     void on_unsubscribe(Conn& c, const Packet& p, DeviceTime now);
-    void on_ack(Conn& c, const Packet& p);
+    void on_ack(Conn& c, const Packet& p, DeviceTime now);
     // The broker ends a connection: with will (not a DISCONNECT), or without.
     void drop(Conn& c, const std::string& why, bool with_will, bool reset, DeviceTime now);
     void violation(Conn& c, const std::string& why, DeviceTime now);
     void detach(Conn& c, bool with_will, DeviceTime now);
-    void route(const Message& m, const std::string& from, bool will, DeviceTime now);
+    void route(const Message& m, ConnId from_conn, const std::string& from, bool will,
+               DeviceTime now);
     void deliver(Session& s, Message m);
     void send_publish(Session& s, const Message& m, std::uint16_t pid, bool dup);
     void pump(Session& s);
     std::string assign_id();
-    void note(const std::string& what, std::vector<std::pair<std::string, std::string>> details);
+    void note(ConnId conn, const std::string& what,
+              std::vector<std::pair<std::string, std::string>> details);
 
     Config config_;
     Host& host_;

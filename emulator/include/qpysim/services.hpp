@@ -40,6 +40,9 @@ namespace qpysim {
 class Modem;
 class ConfigReader;
 struct Fault;
+namespace mqtt {
+class BrokerAccess;
+}
 
 // Where a session's bytes go: the TCP connection, or a TLS layer over it.
 class Stream {
@@ -95,7 +98,8 @@ struct ServiceContext {
     Modem* modem = nullptr;
     Endpoint at;       // the service's address and port
     std::string host;  // the virtual host's name ("" for an address-only host)
-    std::string base_dir;
+    // State the services of one host share, by name (the mqtt ports' broker).
+    std::shared_ptr<std::map<std::string, std::shared_ptr<void>>> host_shared;
 };
 
 // One kind of service on one host:port. All calls with the core lock held.
@@ -111,9 +115,9 @@ class Service : public DatagramSink, public std::enable_shared_from_this<Service
     // A service fault was just applied: one that acts at once (a broker
     // disconnecting clients) acts now.
     virtual void on_fault(const Fault& /*f*/) {}
-    // The service itself, under any layer in front of it (TLS), for the
-    // bindings to reach what a kind offers tests (an MQTT broker's API).
-    virtual Service& innermost() noexcept { return *this; }
+    // The MQTT broker behind this port, under any layer in front of it (TLS),
+    // for tests (Device.broker); null for other kinds.
+    virtual mqtt::BrokerAccess* broker_access() noexcept { return nullptr; }
 
     const ServiceContext& context() const noexcept { return ctx_; }
     Modem& modem() const noexcept { return *ctx_.modem; }

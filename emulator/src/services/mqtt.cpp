@@ -1,18 +1,23 @@
 // mqtt: an MQTT 3.1 / 3.1.1 broker (the state machine in qpysim/mqtt.hpp says
-// exactly what it does), one per host:port, shared by all its connections.
+// exactly what it does). Every `mqtt` port of one virtual host is a listener of
+// the same broker, as mosquitto's 1883 and 8883 are: a client on one port gets
+// what a client on the other publishes, and sessions and retained messages are
+// shared.
 //
 // Settings (all optional; `1883: mqtt` is an open broker):
 //   users       a mapping of user name -> password; a client that gives a user
 //               name must give its password (CONNACK 5 otherwise)
 //   anonymous   clients without a user name may connect (default: true when
 //               no users are given, false when some are)
-//   retained    a mapping of topic -> payload, retained from power-on
-//   max_qos     0 or 1 (default 1): the highest QoS a subscription is granted
 //   max_packet  the largest packet accepted (default 1MB); a bigger one closes
 //               the connection
+//   retained    a mapping of topic -> payload, retained from power-on
+//   max_qos     0 or 1 (default 1): the highest QoS a subscription is granted
 //   max_queued  QoS 1 messages kept per offline persistent session (default 1000)
-// With `tls:` it is an MQTT-over-TLS broker (port 8883 by convention). Tests
-// reach it as Device.broker(host, port): publish, subscribe, clients, retained
+// users, anonymous and max_packet are each port's own; max_qos and max_queued
+// are the broker's and must agree between the ports of a host.
+// With `tls:` a port is MQTT over TLS (8883 by convention). Tests reach the
+// broker as Device.broker(host, port): publish, subscribe, clients, retained
 // messages, what was published, and disconnecting a client.
 #include <algorithm>
 
@@ -24,13 +29,17 @@ namespace qpysim::services {
 
 namespace {
 
+using mqtt::Broker;
+
 struct MqttConfig final : ServiceConfig {
-    mqtt::Broker::Config broker;
+    Broker::Listener listener;
+    Broker::Config broker;
     std::string summary() const override {
-        std::string s = broker.users.empty() ? std::string("open")
-                                             : std::to_string(broker.users.size()) +
-                                                   (broker.users.size() == 1 ? " user" : " users");
-        if (!broker.users.empty() && broker.anonymous) s += " and anonymous";
+        const auto& users = listener.users;
+        std::string s =
+            users.empty() ? std::string("open")
+                          : std::to_string(users.size()) + (users.size() == 1 ? " user" : " users");
+        if (!users.empty() && listener.anonymous) s += " and anonymous";
         if (!broker.retained.empty())
             s += ", " + std::to_string(broker.retained.size()) + " retained";
         return s;
@@ -39,18 +48,26 @@ struct MqttConfig final : ServiceConfig {
 
 std::shared_ptr<const ServiceConfig> parse(const ConfigReader& r, const YAML::Node& n) {
     auto c = std::make_shared<MqttConfig>();
-    auto& b = c->broker;
     if (!n || n.IsNull()) return c;
     r.expect_map(n, "mqtt");
     r.check_keys(n, {"users", "anonymous", "retained", "max_qos", "max_packet", "max_queued"},
                  "mqtt");
+    auto& l = c->listener;
     if (const auto v = n["users"]) {
         r.expect_map(v, "users");
         for (const auto& kv : v)
-            b.users[r.scalar(kv.first, "a user name")] = r.scalar(kv.second, "a password");
+            l.users[r.scalar(kv.first, "a user name")] = r.scalar(kv.second, "a password");
     }
-    b.anonymous = b.users.empty();
-    if (const auto v = n["anonymous"]) b.anonymous = r.boolean(v, "anonymous");
+    l.anonymous = l.users.empty();
+    if (const auto v = n["anonymous"]) l.anonymous = r.boolean(v, "anonymous");
+    if (const auto v = n["max_packet"]) {
+        const std::string text = r.scalar(v, "max_packet");
+        const auto bytes = parse_bytes(text);
+        if (!bytes || *bytes < 2 || *bytes > 268435455)
+            r.fail(v.Mark(), "max_packet must be a size up to 256MB, got '" + text + "'");
+        l.max_packet = static_cast<std::size_t>(*bytes);
+    }
+    auto& b = c->broker;
     if (const auto v = n["retained"]) {
         r.expect_map(v, "retained");
         for (const auto& kv : v) {
@@ -63,95 +80,72 @@ std::shared_ptr<const ServiceConfig> parse(const ConfigReader& r, const YAML::No
             b.retained.push_back(std::move(m));
         }
     }
-    if (const auto v = n["max_qos"]) b.max_qos = static_cast<int>(r.number(v, "max_qos", 0, 1));
-    if (const auto v = n["max_packet"]) {
-        const std::string text = r.scalar(v, "max_packet");
-        const auto bytes = parse_bytes(text);
-        if (!bytes || *bytes < 2 || *bytes > 268435455)
-            r.fail(v.Mark(), "max_packet must be a size up to 256MB, got '" + text + "'");
-        b.max_packet = static_cast<std::size_t>(*bytes);
+    if (const auto v = n["max_qos"]) {
+        const auto q = r.unsigned_int(v, "max_qos");
+        if (q > 1) r.fail(v.Mark(), "max_qos must be 0 or 1 (QoS 2 is not sent to clients)");
+        b.max_qos = static_cast<int>(q);
     }
     if (const auto v = n["max_queued"])
-        b.max_queued = static_cast<std::size_t>(r.number(v, "max_queued", 0, 1e6));
+        b.max_queued = static_cast<std::size_t>(r.unsigned_int(v, "max_queued"));
     return c;
 }
 
-class MqttService;
+class MqttSession;
 
-// One client connection: bytes in to the broker, the broker's bytes out.
-class MqttSession final : public Session {
+// The broker of one virtual host, shared by its mqtt ports.
+class SharedBroker final : public Broker::Host,
+                           public mqtt::BrokerAccess,
+                           public std::enable_shared_from_this<SharedBroker> {
   public:
-    MqttSession(std::shared_ptr<MqttService> service, mqtt::Broker::ConnId id)
-        : service_(std::move(service)), id_(id) {}
-    void on_open() override;
-    void on_data(std::string_view data) override;
-    void on_eof() override;
-    void on_closed() override;
-    void write(std::string bytes) { send(bytes); }
-    void end(bool rst) {
-        if (rst) {
-            reset();
-        } else {
-            close();
-        }
-    }
+    SharedBroker(Modem& modem, const Broker::Config& config)
+        : modem_(modem), broker_(config, *this, ServiceEvent{}) {}
 
-  private:
-    void gone();
-
-    std::shared_ptr<MqttService> service_;
-    mqtt::Broker::ConnId id_;
-    bool gone_ = false;
-};
-
-class MqttService final : public Service, public mqtt::Broker::Host, public mqtt::BrokerAccess {
-  public:
-    MqttService(ServiceContext ctx, const MqttConfig& config)
-        : Service(std::move(ctx)), broker_(config.broker, *this, event_base()) {}
-
-    std::shared_ptr<Session> open_session() override {
-        auto self = std::static_pointer_cast<MqttService>(shared_from_this());
+    // ---- the listeners' side
+    Broker::ConnId add(const std::shared_ptr<MqttSession>& s, Endpoint listener_at) {
         const auto id = next_conn_++;
-        auto s = std::make_shared<MqttSession>(self, id);
-        sessions_[id] = s;
-        return s;
+        conns_[id] = {s, listener_at};
+        return id;
     }
-    void on_fault(const Fault& f) override {
-        broker_.kick(f, now());
+    void opened(Broker::ConnId id, const Endpoint& peer, const Broker::Listener& listener) {
+        broker_.opened(id, peer.to_string(), now(), listener);
         arm();
     }
-
-    // ---- the sessions' side
-    void opened(mqtt::Broker::ConnId id, const Endpoint& peer) {
-        broker_.opened(id, peer.to_string(), now());
-        arm();
-    }
-    void received(mqtt::Broker::ConnId id, std::string_view bytes) {
+    void received(Broker::ConnId id, std::string_view bytes) {
         broker_.received(id, bytes, now());
         arm();
     }
-    void ended(mqtt::Broker::ConnId id) {
-        sessions_.erase(id);
+    void ended(Broker::ConnId id) {
+        conns_.erase(id);
         broker_.lost(id, now());
         arm();
     }
+    void kick(const Fault& f, const Endpoint& listener_at) {
+        broker_.kick(f, now(), [&](Broker::ConnId id) {
+            const auto it = conns_.find(id);
+            return it != conns_.end() && it->second.at == listener_at;
+        });
+        arm();
+    }
+    Broker& broker() noexcept { return broker_; }
 
     // ---- Broker::Host
-    void send(mqtt::Broker::ConnId conn, std::string bytes) override {
-        if (auto s = session(conn)) s->write(std::move(bytes));
+    void send(Broker::ConnId conn, std::string bytes) override;
+    void close(Broker::ConnId conn, bool reset) override;
+    ServiceVerdict ask(Broker::ConnId conn, ServiceEvent ev) override {
+        const auto it = conns_.find(conn);
+        if (it != conns_.end()) ev.service = it->second.at;
+        return modem_.service_faults(ev);
     }
-    void close(mqtt::Broker::ConnId conn, bool reset) override {
-        if (auto s = session(conn)) s->end(reset);
-    }
-    ServiceVerdict ask(const ServiceEvent& ev) override { return modem().service_faults(ev); }
-    void note(const std::string& what,
+    void note(Broker::ConnId conn, const std::string& what,
               const std::vector<std::pair<std::string, std::string>>& details) override {
-        if (!modem().tracing()) return;
+        if (!modem_.tracing()) return;
         TraceEvent t(now(), "mqtt");
-        t.str("at", context().at.to_string()).str("event", what);
+        const auto it = conns_.find(conn);
+        if (it != conns_.end()) t.str("at", it->second.at.to_string());
+        t.str("event", what);
         for (const auto& [k, v] : details)
             t.str(k, v);
-        modem().trace_event(std::move(t));
+        modem_.trace_event(std::move(t));
     }
     void routed(const mqtt::Published& p) override {
         bool any = false;
@@ -160,7 +154,7 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
             sub.pending.push_back(p);
             any = true;
         }
-        if (any) modem().sched().notify(waiters_);
+        if (any) modem_.sched().notify(waiters_);
     }
 
     // ---- BrokerAccess
@@ -173,8 +167,8 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
             arm();
             return;
         }
-        modem().sched().call_after(after, [w = weak_from_this(), m = std::move(m)]() mutable {
-            if (auto self = std::static_pointer_cast<MqttService>(w.lock())) {
+        modem_.sched().call_after(after, [w = weak_from_this(), m = std::move(m)]() mutable {
+            if (auto self = w.lock()) {
                 self->broker_.publish(std::move(m), self->now());
                 self->arm();
             }
@@ -203,7 +197,7 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
         if (!subs_.count(sub)) throw UsageError("no such subscription");
         std::optional<DeviceTime> deadline;
         if (timeout) deadline = now() + *timeout;
-        modem().sched().wait_until(lk, waiters_, deadline, [&] {
+        modem_.sched().wait_until(lk, waiters_, deadline, [&] {
             const auto it = subs_.find(sub);
             return it == subs_.end() || !it->second.pending.empty();
         });
@@ -215,31 +209,26 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
     }
 
   private:
+    struct Conn {
+        std::weak_ptr<MqttSession> session;
+        Endpoint at;  // the listener it came in on
+    };
     struct TestSubscription {
         std::string filter;
         std::deque<mqtt::Published> pending;
     };
 
-    ServiceEvent event_base() const {
-        ServiceEvent ev;
-        ev.service = context().at;
-        return ev;
-    }
-    DeviceTime now() const { return modem().sched().now(); }
-    std::shared_ptr<MqttSession> session(mqtt::Broker::ConnId id) const {
-        const auto it = sessions_.find(id);
-        return it == sessions_.end() ? nullptr : it->second.lock();
-    }
+    DeviceTime now() const { return modem_.sched().now(); }
     // One timer, at the broker's next keepalive deadline.
     void arm() {
         const auto due = broker_.next_deadline();
         if (due == timer_at_) return;
-        if (timer_) modem().sched().cancel(timer_);
+        if (timer_) modem_.sched().cancel(timer_);
         timer_ = 0;
         timer_at_ = due;
         if (!due) return;
-        timer_ = modem().sched().call_at(*due, [w = weak_from_this()] {
-            auto self = std::static_pointer_cast<MqttService>(w.lock());
+        timer_ = modem_.sched().call_at(*due, [w = weak_from_this()] {
+            auto self = w.lock();
             if (!self) return;
             self->timer_ = 0;
             self->timer_at_.reset();
@@ -248,9 +237,10 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
         });
     }
 
-    mqtt::Broker broker_;
-    std::map<mqtt::Broker::ConnId, std::weak_ptr<MqttSession>> sessions_;
-    mqtt::Broker::ConnId next_conn_ = 1;
+    Modem& modem_;
+    Broker broker_;
+    std::map<Broker::ConnId, Conn> conns_;
+    Broker::ConnId next_conn_ = 1;
     Scheduler::TimerId timer_ = 0;
     std::optional<DeviceTime> timer_at_;
     std::map<std::uint64_t, TestSubscription> subs_;
@@ -258,32 +248,100 @@ class MqttService final : public Service, public mqtt::Broker::Host, public mqtt
     WaitQueue waiters_;
 };
 
-void MqttSession::on_open() {
-    service_->opened(id_, remote());
+// One client connection: bytes in to the broker, the broker's bytes out.
+class MqttSession final : public Session {
+  public:
+    MqttSession(std::shared_ptr<SharedBroker> broker, const Broker::Listener& listener, Endpoint at)
+        : broker_(std::move(broker)), listener_(listener), at_(at) {}
+    void start() {
+        id_ = broker_->add(std::static_pointer_cast<MqttSession>(shared_from_this()), at_);
+    }
+    void on_open() override { broker_->opened(id_, remote(), listener_); }
+    void on_data(std::string_view data) override { broker_->received(id_, data); }
+    void on_eof() override {
+        // The client closed its side, with or without DISCONNECT: the broker is
+        // told at once (a will still set goes out now, as mosquitto sends it
+        // on reading the end of the stream) and closes its side too.
+        auto keep = shared_from_this();
+        gone();
+        close();
+    }
+    void on_closed() override {
+        auto keep = shared_from_this();
+        gone();
+    }
+    void write(std::string bytes) { send(bytes); }
+    void end(bool rst) {
+        if (rst) {
+            reset();
+        } else {
+            close();
+        }
+    }
+
+  private:
+    void gone() {
+        if (gone_) return;
+        gone_ = true;
+        broker_->ended(id_);
+    }
+
+    std::shared_ptr<SharedBroker> broker_;
+    const Broker::Listener& listener_;
+    Endpoint at_;
+    Broker::ConnId id_ = 0;
+    bool gone_ = false;
+};
+
+void SharedBroker::send(Broker::ConnId conn, std::string bytes) {
+    const auto it = conns_.find(conn);
+    if (it == conns_.end()) return;
+    if (auto s = it->second.session.lock()) s->write(std::move(bytes));
 }
 
-void MqttSession::on_data(std::string_view data) {
-    service_->received(id_, data);
+void SharedBroker::close(Broker::ConnId conn, bool reset) {
+    const auto it = conns_.find(conn);
+    if (it == conns_.end()) return;
+    if (auto s = it->second.session.lock()) s->end(reset);
 }
 
-void MqttSession::on_eof() {
-    // The client closed its side, with or without DISCONNECT: the broker is
-    // told at once (a will still set goes out now, as mosquitto sends it on
-    // reading the end of the stream) and closes its side too.
-    auto keep = shared_from_this();
-    gone();
-    close();
-}
+// One mqtt port of a host: a listener of the host's broker.
+class MqttListener final : public Service {
+  public:
+    MqttListener(ServiceContext ctx, std::shared_ptr<const MqttConfig> config,
+                 std::shared_ptr<SharedBroker> broker)
+        : Service(std::move(ctx)), config_(std::move(config)), broker_(std::move(broker)) {}
 
-void MqttSession::on_closed() {
-    auto keep = shared_from_this();
-    gone();
-}
+    std::shared_ptr<Session> open_session() override {
+        auto s = std::make_shared<MqttSession>(broker_, config_->listener, context().at);
+        s->start();
+        return s;
+    }
+    void on_fault(const Fault& f) override { broker_->kick(f, context().at); }
+    mqtt::BrokerAccess* broker_access() noexcept override { return broker_.get(); }
 
-void MqttSession::gone() {
-    if (gone_) return;
-    gone_ = true;
-    service_->ended(id_);
+  private:
+    std::shared_ptr<const MqttConfig> config_;
+    std::shared_ptr<SharedBroker> broker_;
+};
+
+std::shared_ptr<Service> make(ServiceContext ctx, std::shared_ptr<const ServiceConfig> config) {
+    auto c = std::static_pointer_cast<const MqttConfig>(config);
+    auto& slot = (*ctx.host_shared)["mqtt"];
+    auto broker = std::static_pointer_cast<SharedBroker>(slot);
+    if (!broker) {
+        broker = std::make_shared<SharedBroker>(*ctx.modem, c->broker);
+        slot = broker;
+    } else {
+        const auto& first = broker->broker().config();
+        if (first.max_qos != c->broker.max_qos || first.max_queued != c->broker.max_queued) {
+            throw UsageError(
+                "the mqtt ports of one host are one broker: max_qos and max_queued must agree");
+        }
+        for (const auto& m : c->broker.retained)
+            broker->broker().retain(m);
+    }
+    return std::make_shared<MqttListener>(std::move(ctx), std::move(c), std::move(broker));
 }
 
 }  // namespace
@@ -293,20 +351,16 @@ ServiceKind mqtt_service() {
         "mqtt",
         true,
         false,
-        "an MQTT 3.1/3.1.1 broker: QoS 0 and 1, retained messages, wills, persistent "
-        "sessions, keepalive",
+        "an MQTT 3.1/3.1.1 broker (the host's mqtt ports share it): QoS 0 and 1, retained "
+        "messages, wills, persistent sessions, keepalive",
         {{"users", "a mapping of user name -> password (CONNACK 5 for a wrong one)"},
          {"anonymous", "clients without a user name may connect (default: no users given)"},
+         {"max_packet", "the largest packet accepted (default 1MB)"},
          {"retained", "a mapping of topic -> payload, retained from power-on"},
          {"max_qos", "0 or 1 (default 1): the highest QoS granted to a subscription"},
-         {"max_packet", "the largest packet accepted (default 1MB)"},
          {"max_queued", "QoS 1 messages kept for an offline persistent session (default 1000)"}},
         parse,
-        [](ServiceContext ctx,
-           std::shared_ptr<const ServiceConfig> config) -> std::shared_ptr<Service> {
-            return std::make_shared<MqttService>(std::move(ctx),
-                                                 static_cast<const MqttConfig&>(*config));
-        }};
+        make};
 }
 
 }  // namespace qpysim::services

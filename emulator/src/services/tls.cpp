@@ -303,7 +303,7 @@ class TlsService final : public Service {
                                           context().at.to_string());
     }
     void on_fault(const Fault& f) override { inner_->on_fault(f); }
-    Service& innermost() noexcept override { return inner_->innermost(); }
+    mqtt::BrokerAccess* broker_access() noexcept override { return inner_->broker_access(); }
 
   private:
     std::shared_ptr<Service> inner_;
