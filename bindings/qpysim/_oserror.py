@@ -31,7 +31,19 @@ class OSError(builtins.OSError):  # noqa: A001 - it is the device's OSError
             self.strerror = NAMES[args[0]]
 
     def __str__(self):
+        # As MicroPython's mp_obj_exception_print: a known errno reads
+        # "[Errno N] NAME" (": text" after it for a second argument), one other
+        # argument reads as itself, more read as the tuple.
+        # The core raises OSError(number, "NAME") with the dialect's own name
+        # for the number; that pair reads as MicroPython's OSError(number).
         a = self.args
-        if len(a) == 1 and isinstance(a[0], int) and a[0] in NAMES:
-            return f"[Errno {a[0]}] {NAMES[a[0]]}"
-        return super().__str__()
+        if len(a) == 2 and isinstance(a[0], int) and isinstance(a[1], str) and \
+                a[1] == NAMES.get(a[0], a[1]) and a[1][:1] == "E" and a[1].isupper():
+            return f"[Errno {a[0]}] {a[1]}"
+        if 0 < len(a) < 3 and isinstance(a[0], int) and not isinstance(a[0], bool) \
+                and a[0] in NAMES:
+            text = f"[Errno {a[0]}] {NAMES[a[0]]}"
+            return text + f": {a[1]}" if len(a) == 2 else text
+        if len(a) == 1:
+            return str(a[0])
+        return str(a) if a else ""
