@@ -16,6 +16,7 @@ packages=(
   python3-dev python3-venv
   libboost-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libssl-dev
   clang clang-format libclang-rt-14-dev
+  mosquitto
 )
 missing=()
 for p in "${packages[@]}"; do
