@@ -409,3 +409,34 @@ def test_a_tls_socket_has_no_getsocketsta_as_on_the_firmware(tmp_path, capsys):
             print("no getsocketsta")
         """)
     assert lines == ["no getsocketsta"]
+
+
+# ---------------------------------------------------------------- micropython-lib's umqtt
+
+def test_micropython_umqtt_simple_and_robust(tmp_path, capsys):
+    lines, _, dev = ok(tmp_path, capsys, """
+        from umqtt.simple import MQTTClient, MQTTException
+        import umqtt.robust
+        from umqtt import simple
+        import time
+        c = MQTTClient("mp", "mqtt.example.com", keepalive=30)
+        print(c.connect(), simple.MQTTClient is MQTTClient)
+        c.set_callback(lambda t, m: print("cb", t, m))
+        c.subscribe(b"a/+")
+        print(c.check_msg())
+        c.publish(b"a/b", b"zero")
+        print(c.wait_msg())
+        c.unsubscribe(b"a/+")
+        c.publish(b"a/b", b"unheard", qos=1)
+        print(c.check_msg())
+        c.disconnect()
+        r = umqtt.robust.MQTTClient("rb", "mqtt.example.com")
+        print(r.connect(), r.DELAY)
+        r.disconnect()
+        bad = MQTTClient("x", "mqtt.example.com", user="u", password="p")
+        try:
+            bad.connect()
+        except MQTTException as e:
+            print("refused", e.args[0])
+        """, dialect="micropython", faults=[{"kind": "mqtt_refuse", "client": "x", "code": 4}])
+    assert lines == ["0 True", "None", "cb b'a/b' b'zero'", "48", "None", "0 2", "refused 4"]

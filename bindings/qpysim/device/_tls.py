@@ -70,7 +70,12 @@ def pem_text(value, what):
 
 
 def _pem_or_der(data):
-    return data if isinstance(data, str) or b"-----BEGIN" in data else _ssl.DER_cert_to_PEM_cert(data)
+    """PEM text for CPython's cadata (which takes bytes as DER)."""
+    if isinstance(data, str):
+        return data
+    if b"-----BEGIN" in data:
+        return data.decode("ascii", "replace")
+    return _ssl.DER_cert_to_PEM_cert(data)
 
 
 def load_verify(ctx, ca):

@@ -195,12 +195,16 @@ class SharedBroker final : public Broker::Host,
     std::vector<mqtt::Published> take(std::unique_lock<std::mutex>& lk, std::uint64_t sub,
                                       std::optional<Duration> timeout) override {
         if (!subs_.count(sub)) throw UsageError("no such subscription");
-        std::optional<DeviceTime> deadline;
-        if (timeout) deadline = now() + *timeout;
-        modem_.sched().wait_until(lk, waiters_, deadline, [&] {
+        const auto pending = [&] {
             const auto it = subs_.find(sub);
             return it == subs_.end() || !it->second.pending.empty();
-        });
+        };
+        // What already arrived is handed over even after the module halted.
+        if (!pending()) {
+            std::optional<DeviceTime> deadline;
+            if (timeout) deadline = now() + *timeout;
+            modem_.sched().wait_until(lk, waiters_, deadline, pending);
+        }
         const auto it = subs_.find(sub);
         if (it == subs_.end()) return {};
         std::vector<mqtt::Published> out(it->second.pending.begin(), it->second.pending.end());
