@@ -526,7 +526,11 @@ Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
     if (closed_) fail(errc::bad_fd);
     if (!rx_.empty()) return peek ? rx_.peek(max) : take_rx(max);
     throw_error(error_);
-    return {};  // end of stream: b'' now and on every later call
+    // End of stream: b'' now and on every later call, at once. A loop that
+    // keeps reading it polls without blocking: in virtual time it pays for
+    // it (Scheduler::note_poll), so such a loop cannot freeze the clock.
+    sched_.note_poll(lk);
+    return {};
 }
 
 Bytes Socket::recv(std::size_t max) {

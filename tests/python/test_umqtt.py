@@ -440,3 +440,31 @@ def test_micropython_umqtt_simple_and_robust(tmp_path, capsys):
             print("refused", e.args[0])
         """, dialect="micropython", faults=[{"kind": "mqtt_refuse", "client": "x", "code": 4}])
     assert lines == ["0 True", "None", "cb b'a/b' b'zero'", "48", "None", "0 2", "refused 4"]
+
+
+def test_after_the_broker_closes_the_connection_the_next_ping_finds_out(tmp_path, capsys):
+    # The broker ends the connection with FIN; recv keeps returning b'' (each
+    # read costs device time, so the app's loop cannot freeze the clock) and
+    # wait_msg() returns None until the keepalive thread's PINGREQ (at 15 s)
+    # meets the broker's RST: the reader gets ECONNRESET and reconnects.
+    lines, err, dev = ok(tmp_path, capsys, """
+        from umqtt import MQTTClient
+        import utime, _thread
+        events = []
+        c = MQTTClient("d", "mqtt.example.com", keepalive=5)
+        c.set_callback(print)
+        c.error_register_cb(lambda e: events.append((e, utime.ticks_ms() // 1000)))
+        c.connect()
+        running = [True]
+        def loop():
+            while running[0]:
+                c.wait_msg()
+        _thread.start_new_thread(loop, ())
+        utime.sleep(30)
+        print(events, c.get_mqttsta())
+        running[0] = False
+        c.disconnect()
+        """, scenario=BROKER + "timeline:\n  - {at: 12s, fault: mqtt_disconnect}\n")
+    assert lines == ["[('reconnect_start', 16), ('reconnect_success', 16)] 0"]
+    assert "wait msg OSError[[Errno 104] ECONNRESET] . Trying to reconnect" in err
+    assert dev.broker("mqtt.example.com").clients() == []  # a clean session ends with it

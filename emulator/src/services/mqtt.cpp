@@ -261,7 +261,15 @@ class MqttSession final : public Session {
         id_ = broker_->add(std::static_pointer_cast<MqttSession>(shared_from_this()), at_);
     }
     void on_open() override { broker_->opened(id_, remote(), listener_); }
-    void on_data(std::string_view data) override { broker_->received(id_, data); }
+    void on_data(std::string_view data) override {
+        // The broker closed this connection (its socket is gone): what still
+        // arrives is answered with RST, as a closed socket's host answers.
+        if (ended_) {
+            reset();
+            return;
+        }
+        broker_->received(id_, data);
+    }
     void on_eof() override {
         // The client closed its side, with or without DISCONNECT: the broker is
         // told at once (a will still set goes out now, as mosquitto sends it
@@ -276,6 +284,7 @@ class MqttSession final : public Session {
     }
     void write(std::string bytes) { send(bytes); }
     void end(bool rst) {
+        ended_ = true;
         if (rst) {
             reset();
         } else {
@@ -295,6 +304,7 @@ class MqttSession final : public Session {
     Endpoint at_;
     Broker::ConnId id_ = 0;
     bool gone_ = false;
+    bool ended_ = false;  // the broker closed it
 };
 
 void SharedBroker::send(Broker::ConnId conn, std::string bytes) {
