@@ -43,6 +43,9 @@ void setup_run(CLI::App& app, RunOptions& opts) {
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);
     app.add_option("--trace", opts.trace, "Write emulator events to FILE as JSON Lines");
+    app.add_option("--tls-ca", opts.tls_ca,
+                   "Write the run's CA certificate (PEM; it signs the scenario's tls: services) "
+                   "to FILE before the script starts, for ussl.wrap_socket(ca=...)");
     app.add_option("--clock", opts.clock,
                    "real, virtual, or auto (virtual when every peer is in-process)")
         ->check(CLI::IsMember({"auto", "real", "virtual"}));

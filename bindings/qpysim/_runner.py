@@ -58,6 +58,13 @@ def run(options: dict) -> int:
         if boot == 0:
             _say(verbosity, f"{modem.profile.model} ({modem.dialect.name}), {modem.clock} time, "
                             f"seed {modem.seed}")
+            if options.get("tls_ca"):
+                try:
+                    Path(options["tls_ca"]).write_text(modem.tls_ca())
+                except OSError as e:
+                    sys.stderr.write(f"qpysim: --tls-ca: cannot write {options['tls_ca']}: "
+                                     f"{e.strerror or e}\n")
+                    return 2
         device = Device(modem, fs=options.get("fs"))
         result = device.run(
             options["script"],
