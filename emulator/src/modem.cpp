@@ -671,7 +671,7 @@ std::vector<int> Modem::poll(const std::vector<std::pair<std::shared_ptr<Socket>
         if (!ready()) sched_.note_poll(lk);
         return events;
     }
-    sched_.wait_until(lk, pollers_, deadline, ready);
+    sched_.wait_until(lk, pollers_, deadline, ready, true);
     ready();
     return events;
 }

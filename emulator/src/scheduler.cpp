@@ -168,6 +168,19 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
                       std::optional<DeviceTime> deadline) {
     w.notified = false;
     Participant* me = w.participant;
+    if (mode_ == ClockMode::real && w.spin) {
+        // Poll for the notification before sleeping: the wake-up of a thread
+        // asleep on a condition variable costs more than a network round trip
+        // on loopback. Bounded, and only for waits that expect one.
+        lk.unlock();
+        const auto until = std::chrono::steady_clock::now() + kSpin;
+        while (!w.notified.load(std::memory_order_acquire) &&
+               std::chrono::steady_clock::now() < until) {
+            std::this_thread::yield();
+        }
+        lk.lock();
+        if (w.notified) return true;
+    }
     if (mode_ == ClockMode::real || !me) {
         if (mode_ == ClockMode::virtual_time && deadline) {
             // A thread outside the simulation cannot wait for virtual time.

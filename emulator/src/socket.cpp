@@ -178,8 +178,8 @@ Socket::Accepted Socket::accept() {
         if (nonblocking()) fail(errc::would_block);
         errc on_expiry;
         const auto deadline = io_deadline(on_expiry);
-        const bool ok = sched_.wait_until(lk, waiters_, deadline,
-                                          [&] { return closed_ || !accept_q_.empty(); });
+        const bool ok = sched_.wait_until(
+            lk, waiters_, deadline, [&] { return closed_ || !accept_q_.empty(); }, true);
         if (closed_) fail(errc::bad_fd);
         if (!ok) fail(on_expiry);
     }
@@ -288,8 +288,8 @@ void Socket::connect(const std::string& host, int port) {
             deadline = sched_.now() + *timeout_;
         }
     }
-    const bool done =
-        sched_.wait_until(lk, waiters_, deadline, [&] { return closed_ || !tcp_.is_connecting(); });
+    const bool done = sched_.wait_until(
+        lk, waiters_, deadline, [&] { return closed_ || !tcp_.is_connecting(); }, true);
     if (closed_) fail(errc::bad_fd);
     if (ever_connected_) return;
     throw_error(error_);
@@ -347,9 +347,9 @@ std::size_t Socket::queue_bytes(Lock& lk, std::string_view data, bool& partial) 
         if (nonblocking()) fail(errc::would_block);
         errc on_expiry;
         const auto deadline = io_deadline(on_expiry);
-        const bool ok = sched_.wait_until(lk, waiters_, deadline, [&] {
-            return closed_ || error_ != errc::ok || !tcp_.is_connecting();
-        });
+        const bool ok = sched_.wait_until(
+            lk, waiters_, deadline,
+            [&] { return closed_ || error_ != errc::ok || !tcp_.is_connecting(); }, true);
         if (closed_) fail(errc::bad_fd);
         throw_error(error_);
         if (!ok) fail(on_expiry);
@@ -385,9 +385,12 @@ std::size_t Socket::queue_bytes(Lock& lk, std::string_view data, bool& partial) 
             partial = true;
             break;
         }
-        const bool ok = sched_.wait_until(lk, waiters_, deadline, [&] {
-            return closed_ || error_ != errc::ok || !tcp_.may_send() || tx_.size() < sndbuf_;
-        });
+        const bool ok = sched_.wait_until(
+            lk, waiters_, deadline,
+            [&] {
+                return closed_ || error_ != errc::ok || !tcp_.may_send() || tx_.size() < sndbuf_;
+            },
+            true);
         if (closed_) fail(errc::bad_fd);
         throw_error(error_);
         if (!tcp_.may_send()) fail(errc::not_connected);
@@ -510,7 +513,7 @@ bool Socket::wait_readable(Lock& lk) {
     }
     errc on_expiry;
     const auto deadline = io_deadline(on_expiry);
-    if (!sched_.wait_until(lk, waiters_, deadline, readable)) fail(on_expiry);
+    if (!sched_.wait_until(lk, waiters_, deadline, readable, true)) fail(on_expiry);
     return true;
 }
 
@@ -556,8 +559,8 @@ Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from, bool peek) {
         if (nonblocking()) fail(errc::would_block);
         errc on_expiry;
         const auto deadline = io_deadline(on_expiry);
-        if (!sched_.wait_until(lk, waiters_, deadline,
-                               [&] { return closed_ || !dgrams_.empty(); })) {
+        if (!sched_.wait_until(
+                lk, waiters_, deadline, [&] { return closed_ || !dgrams_.empty(); }, true)) {
             fail(on_expiry);
         }
         if (closed_) fail(errc::bad_fd);
@@ -989,8 +992,8 @@ int Socket::poll_events() const {
 int Socket::wait_events(int mask, std::optional<DeviceTime> deadline) {
     auto lk = lock();
     const int always = poll_err | poll_hup | poll_nval;
-    sched_.wait_until(lk, waiters_, deadline,
-                      [&] { return (poll_events() & (mask | always)) != 0; });
+    sched_.wait_until(
+        lk, waiters_, deadline, [&] { return (poll_events() & (mask | always)) != 0; }, true);
     return poll_events();
 }
 

@@ -51,7 +51,11 @@ struct Waiter {
     std::condition_variable cv;  // real time: notified directly
     Participant* participant = nullptr;
     std::thread::id owner = std::this_thread::get_id();
-    bool notified = false;
+    // Set under the core lock; read without it while the waiter spins.
+    std::atomic<bool> notified{false};
+    // Real time: spin a moment before sleeping, for waits whose wake-up
+    // usually comes within a network round trip (socket I/O).
+    bool spin = false;
 };
 
 // The waiters of one object (a socket's readers and writers, a PDP callback
@@ -121,9 +125,13 @@ class Scheduler {
     // ---- waiting (lock held through lk) ----
     // Blocks until ready() is true (returns true) or device time reaches the
     // deadline (returns ready()). Throws Halted once the scheduler halts.
+    // `spin`: in real time, poll for the wake-up a moment (kSpin) before
+    // sleeping: a reply from the PC's network then costs no sleep and wake-up
+    // of the waiting thread, only the io thread's.
     template <class Ready>
     bool wait_until(std::unique_lock<std::mutex>& lk, WaitQueue& q,
-                    std::optional<DeviceTime> deadline, Ready&& ready);
+                    std::optional<DeviceTime> deadline, Ready&& ready, bool spin = false);
+    static constexpr Duration kSpin = std::chrono::microseconds(100);
     // Sleep in device time.
     void sleep_until(std::unique_lock<std::mutex>& lk, DeviceTime t);
     // Wake every thread waiting on q.
@@ -268,12 +276,13 @@ struct Participant {
 
 template <class Ready>
 bool Scheduler::wait_until(std::unique_lock<std::mutex>& lk, WaitQueue& q,
-                           std::optional<DeviceTime> deadline, Ready&& ready) {
+                           std::optional<DeviceTime> deadline, Ready&& ready, bool spin) {
     if (halted_) throw Halted(halt_reason_);
     check_stopped();
     run_due();
     if (ready()) return true;
     Waiter w;
+    w.spin = spin;
     add_waiter(q, w);
     struct Remove {
         Scheduler& s;
