@@ -88,6 +88,11 @@ class DeviceFS:
         if isinstance(file, int) or opener is not None or not closefd:
             raise TypeError("open() takes a device path")
         host = self.host(file)
+        if "b" not in mode:
+            # The module's files are UTF-8 and lines end in "\n" alone, whatever
+            # the PC's locale (cp936 on a Chinese Windows) or line endings.
+            encoding = encoding or "utf-8"
+            newline = "\n" if newline is None else newline
         try:
             return builtins.open(host, mode, buffering, encoding, errors, newline)
         except builtins.OSError as e:

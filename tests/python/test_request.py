@@ -217,3 +217,46 @@ faults:
             print(e, utime.ticks_diff(utime.ticks_ms(), t) // 1000)
         """)
     assert lines == ["503", "503", "200", "[Errno 110] ETIMEDOUT 5"]
+
+
+def test_a_body_with_non_ascii_text_is_cut_short_as_on_the_module(tmp_path, capsys):
+    # ujson keeps Chinese as UTF-8 and Content-Length counts characters (l.350):
+    # 14 characters announced, 18 bytes sent; the server reads 14, which cuts the
+    # second character in two (the reflect route shows the odd byte as \udce5).
+    lines, err = run(tmp_path, capsys, OFFLINE, """
+        import ujson
+        r = request.post("http://api.example.com/echo", json={"name": "温度"})
+        print(repr(r.json()["body"]))
+        body = ujson.dumps({"name": "温度"}).encode()
+        print(request.post("http://api.example.com/echo", data=body).json()["body"])
+        """)
+    assert lines == [repr('{"name": "温\udce5'), '{"name": "温度"}']
+    assert ("qpysim: note: request body: '{\"name\": \"温度\"}' has non-ASCII characters: the "
+            "firmware counts its length in characters (14), but sends its UTF-8 bytes (18)") in err
+
+
+def test_wrong_arguments_raise_at_once_and_name_what_was_wrong(tmp_path, capsys):
+    lines, _ = run(tmp_path, capsys, OFFLINE, """
+        import ussl, usocket, utime
+        t0 = utime.ticks_ms()
+        for call in (lambda: request.get(123),
+                     lambda: request.get("http://api.example.com/echo", timeout="x"),
+                     lambda: request.post("http://api.example.com/echo", data=123),
+                     lambda: ussl.wrap_socket(123),
+                     lambda: ussl.wrap_socket(usocket.socket(), server_hostname=5),
+                     lambda: ussl.wrap_socket(usocket.socket())):
+            try:
+                call()
+            except Exception as e:
+                print(type(e).__name__, e)
+        print(utime.ticks_diff(utime.ticks_ms(), t0) < 1000)
+        """)
+    assert lines == [
+        "AttributeError 'int' object has no attribute 'split'",   # url.split (l.174)
+        "TypeError timeout must be a number of seconds or None, not str",
+        "TypeError object of type 'int' has no len()",            # len(data) (l.350)
+        "OSError stream operation not supported",
+        "TypeError server_hostname must be a str, not int",
+        "OSError [Errno 107] ENOTCONN",                           # the handshake's first write
+        "True",
+    ]

@@ -1,4 +1,4 @@
-"""ntptime, queue and ql_fs as a device script sees them (virtual time)."""
+"""ntptime, queue, ql_fs and ujson as a device script sees them (virtual time)."""
 
 import json
 import textwrap
@@ -130,3 +130,44 @@ def test_ql_fs_files_and_folders_stay_in_usr(tmp_path, capsys):
     assert json.loads((tmp_path / "conf" / "net" / "server.json").read_text()) == {
         "host": "h", "port": 1883}
     assert (tmp_path / "log" / "x.txt").read_text() == "plain"
+
+
+def test_ujson_prints_as_the_firmware_and_raises_its_error(tmp_path, capsys):
+    lines, _ = run(tmp_path, capsys, r"""
+        import ujson
+        print(ujson.dumps({"name": "温度", 1: b"raw", "c": "q\"b\\n\n\x01\x08"}))
+        print(ujson.dumps([0.1 + 0.2, 3.0, 1e22, True, None, (1, 2)]))
+        print(ujson.dumps({"a": [1, 2]}, separators=(",", ":")))
+        for text in ("{", b"[1,", "nope"):
+            try:
+                ujson.loads(text)
+            except ValueError as e:
+                print(e)
+        print(ujson.loads('{"t": "温度"}'.encode()), ujson.loads(bytearray(b"[1]")))
+        """)
+    # py/objstr.c:133-155 (UTF-8 kept, \u00xx for other control characters),
+    # py/objdict.c:97 (other keys quoted), py/objfloat.c (%.16g, ".0" added).
+    assert lines == [
+        '{"name": "温度", "1": "raw", "c": "q\\"b\\\\n\\n\\u0001\\u0008"}',
+        "[0.3, 3.0, 1e+22, true, null, [1, 2]]",
+        '{"a":[1,2]}',
+        "syntax error in JSON", "syntax error in JSON", "syntax error in JSON",
+        "{'t': '温度'} [1]",
+    ]
+
+
+def test_device_files_are_utf8_with_lines_ending_as_written(tmp_path, capsys):
+    # On the module a text file is UTF-8 and "\n" is not translated, whatever the
+    # PC's locale or platform (a Chinese Windows would write cp936 and "\r\n").
+    lines, _ = run(tmp_path, capsys, """
+        import ql_fs
+        ql_fs.write_json("/usr/c.json", {"城市": "上海"})
+        print(ql_fs.read_json("/usr/c.json"))
+        with open("/usr/t.txt", "w") as f:
+            f.write("温度\\r\\nb\\n")
+        with open("/usr/t.txt") as f:
+            print(f.readlines())
+        """)
+    assert lines == ["{'城市': '上海'}", "['温度\\r\\n', 'b\\n']"]
+    assert (tmp_path / "c.json").read_bytes() == '{"城市": "上海"}'.encode()
+    assert (tmp_path / "t.txt").read_bytes() == "温度\r\nb\n".encode()

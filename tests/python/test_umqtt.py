@@ -468,3 +468,100 @@ def test_after_the_broker_closes_the_connection_the_next_ping_finds_out(tmp_path
     assert lines == ["[('reconnect_start', 16), ('reconnect_success', 16)] 0"]
     assert "wait msg OSError[[Errno 104] ECONNRESET] . Trying to reconnect" in err
     assert dev.broker("mqtt.example.com").clients() == []  # a clean session ends with it
+
+
+# ---------------------------------------------------------------- bad input
+
+def test_wrong_types_fail_the_publish_and_leave_the_connection_usable(tmp_path, capsys):
+    lines, err, dev = ok(tmp_path, capsys, """
+        from umqtt import MQTTClient
+        c = MQTTClient("d", "mqtt.example.com")
+        c.connect()
+        for topic, msg in ((123, "x"), ("t", 123), (None, "x"), ("t", b"x" * 2100000)):
+            print(c.publish(topic, msg))
+        print(c.publish("up/d", bytearray(b"still here"), qos=1))
+        try:
+            c.subscribe("cmd/d")
+        except AssertionError as e:
+            print("AssertionError", e)
+        c.disconnect()
+        """)
+    # Each error is caught by the firmware's publish (l.628-632): a warning, False.
+    assert lines == ["False", "False", "False", "False", "True",
+                     "AssertionError Subscribe callback is not set"]
+    assert err.count("Publish Fail OSError[object of type 'int' has no len()].") == 2
+    assert "Publish Fail OSError[object of type 'NoneType' has no len()]." in err
+    assert "Publish Fail OSError[]." in err  # assert sz < 2097152 (l.309)
+    assert [m["payload"] for m in dev.broker("mqtt.example.com").messages()] == [b"still here"]
+
+
+def test_non_ascii_text_is_sent_as_the_firmware_counts_it_and_noted(tmp_path, capsys):
+    rec = Recorder()
+    dev = qpysim.Device(clock="virtual", host_network=False)
+    dev.serve("raw.example.com", 1883, rec)
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from umqtt import MQTTClient
+        c = MQTTClient("设备", "raw.example.com")
+        c.connect()
+        c.publish("t", "温度".encode())
+        c.publish("t", "温度")
+        c.disconnect()                # 500 ms for the peer to read it all
+        """))
+    capsys.readouterr()
+    assert dev.run(str(tmp_path / "main.py"), timeout=60).status == 0
+    err = capsys.readouterr().err
+    # CONNECT: the client id is cut to 2 bytes (its length in characters).
+    assert rec.packets[0].endswith(b"\x00\x02" + "设备".encode()[:2])
+    wire = b"".join(rec.chunks)
+    assert b"\x30\x09\x00\x01t" + "温度".encode() in wire          # bytes: 6 counted, 6 sent
+    assert wire.endswith(b"\x30\x05\x00\x01t" + "温度".encode() + b"\xe0\x00")  # str: 2 counted
+    assert "qpysim: note: umqtt: CONNECT field '设备' has non-ASCII characters" in err
+    assert ("qpysim: note: umqtt.publish: '温度' has non-ASCII characters: the firmware counts "
+            "its length in characters (2), but sends its UTF-8 bytes (6)") in err
+
+
+MALFORMED = {
+    "length that never ends": b"\x30" + b"\xff" * 5,
+    "topic longer than the packet": b"\x32\x05\x00\x09ab",
+    "pingresp with a body": b"\xd0\x01\x00",
+    "unknown packet type": b"\xf0\x00",
+}
+
+
+@pytest.mark.parametrize("name", MALFORMED)
+def test_malformed_packets_from_the_broker_raise_in_wait_msg_and_never_hang(tmp_path, capsys,
+                                                                             name):
+    def broker(conn):
+        conn.recv(4096)                       # CONNECT
+        conn.send(b"\x20\x02\x00\x00")
+        conn.send(MALFORMED[name])
+        conn.close()
+
+    dev = qpysim.Device(clock="virtual", host_network=False)
+    dev.serve("raw.example.com", 1883, broker)
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from umqtt import MQTTClient
+        c = MQTTClient("d", "raw.example.com", reconn=False)
+        c.set_callback(lambda t, m: print("message", t, m))
+        c.connect()
+        for i in range(3):
+            try:
+                print("returned", c.wait_msg())
+            except Exception as e:
+                print("raised", type(e).__name__)
+        c.close()
+        """))
+    capsys.readouterr()
+    result = dev.run(str(tmp_path / "main.py"), timeout=60)
+    lines = capsys.readouterr().out.splitlines()
+    assert result.status == 0, result
+    # As the firmware's wait_msg (l.403-475) reads each one: a read past the end of
+    # the stream indexes b'' (IndexError), a PINGRESP must have length 0, an unknown
+    # type is returned as it is, and a byte left unread is the next packet's type
+    # (0); after the broker's FIN, wait_msg returns None.
+    assert lines == {
+        "length that never ends": ["raised IndexError", "returned None", "returned None"],
+        "topic longer than the packet": ["raised IndexError", "returned None", "returned None"],
+        "pingresp with a body": ["raised AssertionError", "returned 0", "returned None"],
+        "unknown packet type": ["returned 240", "returned 0", "returned None"],
+    }[name]

@@ -1,5 +1,7 @@
 """Shared argument checks for device modules (not itself a device module)."""
 
+import sys
+
 from qpysim._oserror import OSError  # noqa: A004 - the device's OSError
 
 
@@ -21,4 +23,28 @@ def need_str(value, what):
     return value
 
 
-__all__ = ["OSError", "need_int", "need_number", "need_str"]
+def advise(device, text):
+    """Tell the developer, not the script, about a bug the module would hide:
+    once per run and text, on the PC's stderr as `qpysim: note: ...`. What the
+    script sees stays the firmware's."""
+    seen = device.__dict__.setdefault("_advised", set())
+    if text in seen:
+        return
+    seen.add(text)
+    err = getattr(sys.stderr, "_target", sys.stderr)  # past --expect/--fail-text
+    err.write("qpysim: note: %s\n" % text)
+    err.flush()
+
+
+def advise_char_length(device, where, s):
+    """`where` sent str `s` with a length counted in characters, as the firmware
+    does: with non-ASCII characters the bytes on the wire outnumber it."""
+    if isinstance(s, str) and not s.isascii():
+        shown = s if len(s) <= 40 else s[:37] + "..."
+        advise(device, "%s: %r has non-ASCII characters: the firmware counts its length in "
+                       "characters (%d), but sends its UTF-8 bytes (%d), so the peer misreads "
+                       "what follows; pass bytes (.encode()) instead"
+                       % (where, shown, len(s), len(s.encode())))
+
+
+__all__ = ["OSError", "advise", "advise_char_length", "need_int", "need_number", "need_str"]

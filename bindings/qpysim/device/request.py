@@ -21,7 +21,9 @@ ports/quectel/py/request.py (QuecPython/micropython@93ac4925):
 - On the wire (l.304-403): the request line (HTTP/1.0, or 1.1 with version=1
   and "Connection: close"), "Host: <host>" without the port, the headers one
   write each, Basic auth, "Content-Length" and the body for data/json (the
-  length of a str counts characters, l.350), multipart bodies for files and
+  length of a str counts characters, l.350: text with non-ASCII characters,
+  Chinese in a json= body say, is cut short by the server; qpysim notes it on
+  stderr), multipart bodies for files and
   files_data, then a final "\\r\\n" (also after a body, l.402).
 - The status line that does not parse: ValueError('InvalidSchema: No
   connection adapters were found for ...') (l.412). Headers are split at ':'
@@ -38,6 +40,7 @@ ports/quectel/py/request.py (QuecPython/micropython@93ac4925):
 """
 
 from qpysim._runtime import current_device as _current_device
+from qpysim.device._common import advise_char_length as _advise_char_length
 
 _dev = _current_device()
 _usocket = _dev.module("usocket")
@@ -344,6 +347,7 @@ def request(method, url, data=None, json=None, files=None, stream=None, decode=T
             assert data is None
             data = _ujson.dumps(json)
         if data:
+            _advise_char_length(_dev, "request body", data)
             s.write(b"Content-Length: %d\r\n" % len(data))
             s.write(b"\r\n")
             s.write(data)

@@ -35,7 +35,9 @@ from the firmware's frozen ports/quectel/py/umqtt.py (QuecPython/micropython
   15 s are left); QoS 1 reads the PUBACK (itself, unless a wait_msg() is running
   in another thread) and waits up to 5 s for it in 500 ms steps: True, or a
   warning and False. QoS 2 and any error: a warning "Publish Fail OSError[...]."
-  and False.
+  and False. Lengths count characters (l.108-110, 306): a str topic or payload
+  with non-ASCII characters sends more bytes than the packet says and the
+  broker misreads the stream (qpysim notes it on stderr; bytes are safe).
 - subscribe(topic, qos=0) (l.346-379): asserts a callback is set; the SUBSCRIBE
   packet's length is one byte (topics over 250 bytes wrap); without ssl the
   socket timeout becomes 5 s while the SUBACK is read. Topics are remembered and
@@ -61,6 +63,8 @@ from the firmware's frozen ports/quectel/py/umqtt.py (QuecPython/micropython
 """
 
 from qpysim._runtime import current_device as _current_device
+from qpysim.device._common import advise as _advise
+from qpysim.device._common import advise_char_length as _advise_char_length
 
 _dev = _current_device()
 _uos = _dev.module("uos")
@@ -171,6 +175,7 @@ class BaseMqtt(object):
 
     # ---- the wire
     def _send_str(self, s):
+        _advise_char_length(_dev, "umqtt", s)
         length, text = _field(s)
         self.sock.write(length)
         self.sock.write(text)
@@ -261,6 +266,10 @@ class BaseMqtt(object):
         packet += _struct.pack("!H%dsBBH" % len(protocol), len(protocol), protocol, level, flags,
                                self.keepalive)
         for p in payload:
+            if isinstance(p, str) and not p.isascii():
+                _advise(_dev, "umqtt: CONNECT field %r has non-ASCII characters: the firmware "
+                              "sends only its first %d UTF-8 bytes (its length in characters); "
+                              "pass bytes (.encode()) instead" % (p, len(p)))
             # struct's "%ds" with the length in characters: a str's UTF-8 is cut
             # to that many bytes, as MicroPython's struct.pack does (l.231-238).
             data = (p.encode() if isinstance(p, str) else bytes(p))[:len(p)]
@@ -332,6 +341,7 @@ class BaseMqtt(object):
         if qos > 0:
             self._awaiting.add(pid)
             self.sock.write(_struct.pack("!H", pid))
+        _advise_char_length(_dev, "umqtt.publish", msg)
         self.sock.write(msg)
         if qos == 0:
             if self.keepalive >= 30:

@@ -29,6 +29,8 @@ class TraceEvent {
 };
 
 // JSON string escaping (RFC 8259), shared with anything else that writes JSON.
+// Bytes that are not UTF-8 are written as \udc80..\udcff (Python's
+// surrogateescape), so the output is always one valid JSON string.
 void append_json_string(std::string& out, std::string_view s);
 
 class Trace {
