@@ -33,6 +33,18 @@ def test_the_http_client_retries_through_503s_and_a_slow_spell(tmp_path):
     assert "attempt 1: [Errno 110] ETIMEDOUT" in r.stderr
 
 
+def test_the_services_demo_reaches_every_kind_of_virtual_service():
+    r = qpysim("run", "--scenario", "scenarios/services-demo.yaml", "examples/virtual_services.py")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[-5:] == [
+        "echo: b'hello echo'",
+        "udp echo: (b'datagram', ('203.0.113.10', 7))",
+        "http: b'{\"ok\": true}'",
+        "dialogue: b'OK\\r\\n' b'+READY\\r\\n'",
+        "closed by the server: b'' 7",
+    ]
+
+
 def test_the_apps_replay_byte_for_byte(tmp_path):
     for scenario, app in (("mqtt-telemetry", "mqtt_telemetry"), ("https-api", "http_client")):
         traces = []
