@@ -252,8 +252,7 @@ void Broker::retain(const Message& m) {
     if (!m.payload.empty()) retained_[m.topic] = m;
 }
 
-void Broker::note(ConnId conn, const std::string& what,
-                  std::vector<std::pair<std::string, std::string>> details) {
+void Broker::note(ConnId conn, const std::string& what, const NoteFields& details) {
     host_.note(conn, what, details);
 }
 
@@ -291,7 +290,7 @@ void Broker::lost(ConnId conn, DeviceTime now) {
     if (it == conns_.end()) return;
     if (!it->second.closing) {
         if (it->second.connected) {
-            note(conn, "lost", {{"client", it->second.session->client_id}});
+            note(conn, "lost", {NoteField::str("client", it->second.session->client_id)});
         }
         detach(it->second, true, now);
     }
@@ -360,7 +359,7 @@ void Broker::handle(Conn& c, Packet p, DeviceTime now) {
             host_.send(c.id, encode(Type::pingresp, 0, {}));
             return;
         case Type::disconnect: {
-            note(c.id, "disconnect", {{"client", c.session->client_id}});
+            note(c.id, "disconnect", {NoteField::str("client", c.session->client_id)});
             c.will.reset();  // a clean goodbye: the will is discarded
             drop(c, "", false, false, now);
             return;
@@ -386,7 +385,7 @@ void Broker::on_connect(Conn& c, const Packet& p, DeviceTime now) {
     }
     const auto refuse = [&](int code, const std::string& why) {
         host_.send(c.id, encode(Type::connack, 0, std::string{'\0', static_cast<char>(code)}));
-        note(c.id, "connack", {{"code", std::to_string(code)}, {"why", why}});
+        note(c.id, "connack", {NoteField::num("code", code), NoteField::str("why", why)});
         drop(c, "", false, false, now);
     };
     if (name != "MQTT" && name != "MQIsdp") {
@@ -484,11 +483,10 @@ void Broker::on_connect(Conn& c, const Packet& p, DeviceTime now) {
     host_.send(c.id,
                encode(Type::connack, 0, std::string{static_cast<char>(session_present), '\0'}));
     note(c.id, "connect",
-         {{"client", client_id},
-          {"protocol", level == 4 ? "3.1.1" : "3.1"},
-          {"clean", clean ? "1" : "0"},
-          {"keepalive", std::to_string(keepalive)},
-          {"session_present", session_present ? "1" : "0"}});
+         {NoteField::str("client", client_id),
+          NoteField::str("protocol", level == 4 ? "3.1.1" : "3.1"), NoteField::flag("clean", clean),
+          NoteField::num("keepalive", keepalive),
+          NoteField::flag("session_present", session_present)});
     // A resumed session: what was sent and not acknowledged goes again.
     for (const auto& [pid, m] : s.inflight)
         send_publish(s, m, pid, true);
@@ -521,7 +519,9 @@ void Broker::on_publish(Conn& c, const Packet& p, DeviceTime now) {
     ev.topic = m.topic;
     const ServiceVerdict v = host_.ask(c.id, ev);
     if (v.drop) {
-        note(c.id, "dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
+        note(c.id, "dropped",
+             {NoteField::str("client", s.client_id), NoteField::str("topic", m.topic),
+              NoteField::str("fault", v.why)});
         return;  // lost on the way in: no acknowledgement, no delivery
     }
     // mosquitto's order: subscribers (the publisher itself among them) get
@@ -581,7 +581,8 @@ void Broker::on_subscribe(Conn& c, const Packet& p, DeviceTime now) {
     for (const auto& [filter, g] : granted) {
         s.subscriptions[filter] = g;
         note(c.id, "subscribe",
-             {{"client", s.client_id}, {"filter", filter}, {"qos", std::to_string(g)}});
+             {NoteField::str("client", s.client_id), NoteField::str("filter", filter),
+              NoteField::num("qos", g)});
     }
     host_.send(c.id, encode(Type::suback, 0, u16(pid) + codes));
     // Retained messages for each new subscription, with the retain flag set.
@@ -608,20 +609,23 @@ void Broker::on_unsubscribe(Conn& c, const Packet& p, DeviceTime now) {
     }
     for (const auto& filter : filters) {
         c.session->subscriptions.erase(filter);
-        note(c.id, "unsubscribe", {{"client", c.session->client_id}, {"filter", filter}});
+        note(c.id, "unsubscribe",
+             {NoteField::str("client", c.session->client_id), NoteField::str("filter", filter)});
     }
     host_.send(c.id, encode(Type::unsuback, 0, u16(pid)));
 }
 
 void Broker::violation(Conn& c, const std::string& why, DeviceTime now) {
     note(c.id, "protocol_error",
-         {{"client", c.session ? c.session->client_id : std::string()}, {"why", why}});
+         {NoteField::str("client", c.session ? c.session->client_id : std::string()),
+          NoteField::str("why", why)});
     drop(c, "", true, false, now);
 }
 
 void Broker::drop(Conn& c, const std::string& why, bool with_will, bool reset, DeviceTime now) {
     if (!why.empty() && c.session)
-        note(c.id, "drop", {{"client", c.session->client_id}, {"why", why}});
+        note(c.id, "drop",
+             {NoteField::str("client", c.session->client_id), NoteField::str("why", why)});
     detach(c, with_will, now);
     c.closing = true;
     // The last thing: closing may end the connection at once and erase c.
@@ -642,7 +646,7 @@ void Broker::detach(Conn& c, bool with_will, DeviceTime now) {
     if (with_will && c.will) {
         const Message will = std::move(*c.will);
         c.will.reset();
-        note(c.id, "will", {{"client", client}, {"topic", will.topic}});
+        note(c.id, "will", {NoteField::str("client", client), NoteField::str("topic", will.topic)});
         route(will, c.id, client, true, now);
     }
 }
@@ -693,11 +697,9 @@ void Broker::route(const Message& m, ConnId from_conn, const std::string& from, 
         }
     }
     note(from_conn, "publish",
-         {{"client", from},
-          {"topic", m.topic},
-          {"bytes", std::to_string(m.payload.size())},
-          {"qos", std::to_string(m.qos)},
-          {"retain", m.retain ? "1" : "0"}});
+         {NoteField::str("client", from), NoteField::str("topic", m.topic),
+          NoteField::num("bytes", static_cast<long long>(m.payload.size())),
+          NoteField::num("qos", m.qos), NoteField::flag("retain", m.retain)});
     for (auto& [id, s] : sessions_) {
         int best = -1;
         for (const auto& [filter, g] : s.subscriptions) {
@@ -717,7 +719,7 @@ void Broker::deliver(Session& s, Message m) {
         if (m.qos == 0) return;
         if (s.queue.size() >= config_.max_queued) {
             s.queue.pop_front();
-            note(0, "queue_full", {{"client", s.client_id}});
+            note(0, "queue_full", {NoteField::str("client", s.client_id)});
         }
         s.queue.push_back(std::move(m));
         return;
@@ -751,7 +753,9 @@ void Broker::send_publish(Session& s, const Message& m, std::uint16_t pid, bool 
     ev.topic = m.topic;
     const ServiceVerdict v = host_.ask(*s.conn, ev);
     if (v.drop) {
-        note(*s.conn, "dropped", {{"client", s.client_id}, {"topic", m.topic}, {"fault", v.why}});
+        note(*s.conn, "dropped",
+             {NoteField::str("client", s.client_id), NoteField::str("topic", m.topic),
+              NoteField::str("fault", v.why)});
         return;  // lost on the way out; a QoS 1 message stays in flight
     }
     std::string body = field(m.topic);

@@ -73,8 +73,7 @@ struct Fixture : Broker::Host {
         asked.push_back(ev);
         return verdict;
     }
-    void note(Broker::ConnId, const std::string&,
-              const std::vector<std::pair<std::string, std::string>>&) override {}
+    void note(Broker::ConnId, const std::string&, const NoteFields&) override {}
     void routed(const Published& p) override { routed_.push_back(p); }
 
     void open(Broker::ConnId c) { broker.opened(c, "10.0.0.1:50000", now, listener); }

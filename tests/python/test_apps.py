@@ -1,6 +1,7 @@
 """The shipped application examples run offline under `qpysim run` as a user
 runs them, replay exactly, and the CLI hands a script the run's CA."""
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,11 @@ def test_the_mqtt_telemetry_app_lives_through_a_drop_and_lost_reports(tmp_path):
     assert "reconnect_success" in r.stderr
     trace = (tmp_path / "t.jsonl").read_text()
     assert '"event":"will"' in trace and '"event":"dropped"' in trace
+    mqtt = [json.loads(line) for line in trace.splitlines() if '"ev":"mqtt"' in line]
+    connect = next(e for e in mqtt if e["event"] == "connect")
+    assert (connect["keepalive"], connect["clean"], connect["session_present"]) == (60, True, False)
+    publish = next(e for e in mqtt if e["event"] == "publish")
+    assert (publish["qos"], publish["retain"], publish["bytes"]) == (1, True, 6)
 
 
 def test_the_http_client_retries_through_503s_and_a_slow_spell(tmp_path):

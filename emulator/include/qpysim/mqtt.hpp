@@ -101,6 +101,25 @@ bool valid_topic(std::string_view topic) noexcept;
 bool valid_filter(std::string_view filter) noexcept;
 bool topic_matches(std::string_view filter, std::string_view topic) noexcept;
 
+// One detail of a trace note: text, a number or a flag, as the trace's JSON
+// types them.
+struct NoteField {
+    enum class Kind { text, number, flag };
+    Kind kind = Kind::text;
+    std::string key;
+    std::string text;
+    long long number = 0;
+
+    static NoteField str(std::string k, std::string v) {
+        return {Kind::text, std::move(k), std::move(v), 0};
+    }
+    static NoteField num(std::string k, long long v) { return {Kind::number, std::move(k), {}, v}; }
+    static NoteField flag(std::string k, bool v) {
+        return {Kind::flag, std::move(k), {}, v ? 1 : 0};
+    }
+};
+using NoteFields = std::vector<NoteField>;
+
 struct Message {
     std::string topic;
     std::string payload;
@@ -158,8 +177,7 @@ class Broker {
         virtual ServiceVerdict ask(ConnId conn, ServiceEvent ev) = 0;
         // A line for the trace: what happened on a connection (0: none), with
         // key/value details.
-        virtual void note(ConnId conn, const std::string& what,
-                          const std::vector<std::pair<std::string, std::string>>& details) = 0;
+        virtual void note(ConnId conn, const std::string& what, const NoteFields& details) = 0;
         // Every message the broker accepted and routed (after faults).
         virtual void routed(const Published& p) = 0;
     };
@@ -236,8 +254,7 @@ class Broker {
     void send_publish(Session& s, const Message& m, std::uint16_t pid, bool dup);
     void pump(Session& s);
     std::string assign_id();
-    void note(ConnId conn, const std::string& what,
-              std::vector<std::pair<std::string, std::string>> details);
+    void note(ConnId conn, const std::string& what, const NoteFields& details);
 
     Config config_;
     Host& host_;

@@ -137,14 +137,25 @@ class SharedBroker final : public Broker::Host,
         return modem_.service_faults(ev);
     }
     void note(Broker::ConnId conn, const std::string& what,
-              const std::vector<std::pair<std::string, std::string>>& details) override {
+              const mqtt::NoteFields& details) override {
         if (!modem_.tracing()) return;
         TraceEvent t(now(), "mqtt");
         const auto it = conns_.find(conn);
         if (it != conns_.end()) t.str("at", it->second.at.to_string());
         t.str("event", what);
-        for (const auto& [k, v] : details)
-            t.str(k, v);
+        for (const auto& f : details) {
+            switch (f.kind) {
+                case mqtt::NoteField::Kind::text:
+                    t.str(f.key, f.text);
+                    break;
+                case mqtt::NoteField::Kind::number:
+                    t.num(f.key, f.number);
+                    break;
+                case mqtt::NoteField::Kind::flag:
+                    t.boolean(f.key, f.number != 0);
+                    break;
+            }
+        }
         modem_.trace_event(std::move(t));
     }
     void routed(const mqtt::Published& p) override {
