@@ -7,6 +7,7 @@
 #include "qpysim/error.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scenario.hpp"
+#include "qpysim/trace.hpp"
 
 namespace qpysim {
 
@@ -464,6 +465,21 @@ bool FaultSet::matches_service(const Fault& f, const Endpoint& at) const {
         return name_match_ && name_match_(*m.host, at.ip);
     }
     return true;
+}
+
+TraceEvent service_effect_event(DeviceTime now, const ServiceEvent& ev, const ServiceVerdict& v) {
+    TraceEvent t(now, "fault_effect");
+    t.str("fault", v.why)
+        .str("at", ev.service.to_string())
+        .str("event", ev.protocol + " " + ev.action);
+    if (!ev.method.empty()) t.str("request", ev.method + " " + ev.path);
+    if (!ev.topic.empty()) t.str("topic", ev.topic);
+    if (!ev.client.empty()) t.str("client", ev.client);
+    if (v.status) t.num("status", *v.status);
+    if (v.delay.count() > 0) t.str("delay", format_duration(v.delay));
+    if (v.refuse) t.num("connack", *v.refuse);
+    if (v.drop) t.str("effect", "dropped");
+    return t;
 }
 
 ServiceVerdict FaultSet::service(const ServiceEvent& ev) {

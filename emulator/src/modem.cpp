@@ -992,20 +992,7 @@ std::string Modem::tls_ca_pem() {
 ServiceVerdict Modem::service_faults(const ServiceEvent& ev) {
     if (!faults_.has_service_faults()) return {};
     ServiceVerdict v = faults_.service(ev);
-    if (v.acted()) {
-        TraceEvent t(sched_.now(), "fault_effect");
-        t.str("fault", v.why)
-            .str("at", ev.service.to_string())
-            .str("event", ev.protocol + " " + ev.action);
-        if (!ev.method.empty()) t.str("request", ev.method + " " + ev.path);
-        if (!ev.topic.empty()) t.str("topic", ev.topic);
-        if (!ev.client.empty()) t.str("client", ev.client);
-        if (v.status) t.num("status", *v.status);
-        if (v.delay.count() > 0) t.str("delay", format_duration(v.delay));
-        if (v.refuse) t.num("connack", *v.refuse);
-        if (v.drop) t.str("effect", "dropped");
-        trace_event(std::move(t));
-    }
+    if (v.acted() && tracing()) trace_event(service_effect_event(sched_.now(), ev, v));
     return v;
 }
 

@@ -195,6 +195,10 @@ struct ServiceVerdict {
     }
 };
 
+class TraceEvent;
+// The trace line of a verdict that acted: which fault did what to which event.
+TraceEvent service_effect_event(DeviceTime now, const ServiceEvent& ev, const ServiceVerdict& v);
+
 enum class FaultScope { link, dns, module, instant, service };
 const char* to_string(FaultScope s) noexcept;
 
