@@ -63,6 +63,7 @@ from the firmware's frozen ports/quectel/py/umqtt.py (QuecPython/micropython
 """
 
 from qpysim._runtime import current_device as _current_device
+from qpysim.device import _mqtt
 from qpysim.device._common import advise as _advise
 from qpysim.device._common import advise_char_length as _advise_char_length
 
@@ -115,11 +116,6 @@ def _varint(n):
         out.append(byte | (0x80 if n else 0))
         if not n:
             return bytes(out)
-
-
-def _field(s):
-    """A length-prefixed string; the length counts characters, as on the module."""
-    return _struct.pack("!H", len(s)), s
 
 
 class BaseMqtt(object):
@@ -175,20 +171,10 @@ class BaseMqtt(object):
 
     # ---- the wire
     def _send_str(self, s):
-        _advise_char_length(_dev, "umqtt", s)
-        length, text = _field(s)
-        self.sock.write(length)
-        self.sock.write(text)
+        _mqtt.send_str(_dev, self.sock, s, "umqtt")
 
     def _recv_len(self):
-        n = 0
-        shift = 0
-        while True:
-            b = self.sock.read(1)[0]
-            n |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return n
-            shift += 7
+        return _mqtt.recv_len(self.sock)
 
     def set_callback(self, f):
         self.cb = f

@@ -14,7 +14,9 @@ check_msg() (None when nothing is waiting), set_callback(f), set_last_will().
 
 from qpysim._runtime import current_device as _current_device
 
+from . import _mqtt
 from ._common import OSError as _OSError
+from ._common import advise_char_length as _advise_char_length
 
 _dev = _current_device()
 _socket = _dev.module("socket")
@@ -57,18 +59,10 @@ class MQTTClient:
         self.lw_retain = False
 
     def _send_str(self, s):
-        self.sock.write(_struct.pack("!H", len(s)))
-        self.sock.write(s)
+        _mqtt.send_str(_dev, self.sock, s, "umqtt.simple")
 
     def _recv_len(self):
-        n = 0
-        shift = 0
-        while True:
-            b = self.sock.read(1)[0]
-            n |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return n
-            shift += 7
+        return _mqtt.recv_len(self.sock)
 
     def set_callback(self, f):
         self.cb = f
@@ -140,6 +134,7 @@ class MQTTClient:
             self.pid += 1
             pid = self.pid
             self.sock.write(_struct.pack("!H", pid))
+        _advise_char_length(_dev, "umqtt.simple.publish", msg)
         self.sock.write(msg)
         if qos == 1:
             while True:
