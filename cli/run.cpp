@@ -38,7 +38,9 @@ void setup_run(CLI::App& app, RunOptions& opts) {
                    "Stop after this many seconds of device time (exit 3)")
         ->check(CLI::PositiveNumber);
     // One value per occurrence, so `--expect ok main.py` leaves main.py alone.
-    app.add_option("--expect", opts.expect, "Succeed (exit 0) as soon as the script prints TEXT")
+    app.add_option("--expect", opts.expect,
+                   "Succeed (exit 0) once the script has printed every --expect TEXT; "
+                   "ending or timing out without one is exit 1")
         ->allow_extra_args(false);
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);

@@ -49,6 +49,7 @@ def run(options: dict) -> int:
     boot = 0
     rtc = None
     offset = None
+    expect = list(options.get("expect") or ())  # what no boot has printed yet
     while True:
         try:
             modem = _modem(options, boot, rtc, offset)
@@ -69,13 +70,14 @@ def run(options: dict) -> int:
         result = device.run(
             options["script"],
             options.get("args") or (),
-            expect=options.get("expect") or (),
+            expect=expect,
             fail_text=options.get("fail_text") or (),
             timeout=options.get("timeout"),
         )
         scenario_reboot = result.reason.startswith(_core.REBOOT_REASON)
         if result.reason != REASON_RESTART and not scenario_reboot:
             break
+        expect = device.expect_pending
         # A reboot: fresh modules and sockets, the same filesystem, the RTC and
         # the scenario's timeline carrying on; the script starts again with
         # power-on reason 2.

@@ -115,6 +115,7 @@ HOST_MODULES = frozenset({"math", "cmath", "array", "builtins"})
 # The halt reasons the runner uses; the exit status follows from them.
 REASON_TIME_LIMIT = "the device-time limit passed"
 REASON_EXPECT = "the expected text appeared"
+REASON_EXPECT_MISSING = "this --expect text never appeared"
 REASON_FAIL_TEXT = "the fail text appeared"
 REASON_SCRIPT_ENDED = "the script ended"
 REASON_POWER_DOWN = "the script powered the module down"
@@ -243,6 +244,7 @@ class Device:
         self._import_lock = threading.RLock()
         self._builtins = self._make_builtins()
         self._expect: list[str] = []
+        self.expect_pending: list[str] = []
         self._fail_text: list[str] = []
         self._stop: Optional[RunResult] = None
         self._stop_lock = threading.Lock()
@@ -612,12 +614,14 @@ class Device:
         window = stream._tail + text
         stream._tail = window[-(longest - 1):] if longest > 1 else ""
         if self._stop is None:
-            for texts, status, why in ((self._fail_text, 1, REASON_FAIL_TEXT),
-                                       (self._expect, 0, REASON_EXPECT)):
-                hit = next((t for t in texts if t in window), None)
-                if hit is not None:
-                    self._request_stop(RunResult(status, f"{why}: {hit!r}"))
-                    break
+            failed = next((t for t in self._fail_text if t in window), None)
+            if failed is not None:
+                self._request_stop(RunResult(1, f"{REASON_FAIL_TEXT}: {failed!r}"))
+            elif self.expect_pending:
+                self.expect_pending = [t for t in self.expect_pending if t not in window]
+                if not self.expect_pending:
+                    self._request_stop(RunResult(0, f"{REASON_EXPECT}: "
+                                                    f"{', '.join(map(repr, self._expect))}"))
         if self._stop is not None and text.endswith("\n"):
             # Stop once the line that matched is complete, as a reader of the
             # device's console would see it.
@@ -668,6 +672,8 @@ class Device:
         if self.fs.root is None:
             self.fs.set_root(path.parent)
         self._expect = [t for t in expect if t]
+        # Every --expect text must appear (in any order); what is still missing.
+        self.expect_pending = list(self._expect)
         self._fail_text = [t for t in fail_text if t]
         source = path.read_text(encoding="utf-8")
         try:
@@ -742,6 +748,16 @@ class Device:
                 time.sleep(0.02)  # only osTimers run: they keep the module busy
 
     def _result(self, error: Optional[BaseException]) -> RunResult:
+        result = self._outcome(error)
+        rebooting = (result.reason == REASON_RESTART
+                     or result.reason.startswith(_core.REBOOT_REASON))
+        if self.expect_pending and result.status in (0, 3) and not rebooting:
+            missing = ", ".join(map(repr, self.expect_pending))
+            return RunResult(1, f"{result.reason}, but {REASON_EXPECT_MISSING}: {missing}",
+                             result.error)
+        return result
+
+    def _outcome(self, error: Optional[BaseException]) -> RunResult:
         if self._stop is not None:
             return self._stop
         if self.modem.halted():

@@ -73,6 +73,36 @@ def test_expect_stops_the_script_with_0(script):
     assert r.stdout == "ready\n"
 
 
+def test_every_expect_text_must_appear_in_any_order_and_across_reboots(script):
+    both = qpysim("run", "--expect", "ready", "--expect", "set", script("""
+        import utime
+        print("set"); utime.sleep(1); print("ready"); utime.sleep(3600)
+        """))
+    assert both.returncode == 0, both.stderr
+    assert both.stdout == "set\nready\n"
+    # Printed in the first boot and the second: one run's output.
+    rebooted = qpysim("run", "--expect", "first", "--expect", "second", script("""
+        import misc
+        if misc.Power.powerOnReason() == 1:
+            print("first")
+            misc.Power.powerRestart()
+        print("second")
+        """))
+    assert rebooted.returncode == 0, rebooted.stderr
+
+
+def test_an_expect_text_never_printed_fails_the_run_and_is_named(script):
+    # A CI run must not pass because the script ended (or hit --timeout) quietly.
+    ended = qpysim("run", "--expect", "ready", "--expect", "done", script("print('ready')\n"))
+    assert ended.returncode == 1
+    assert "the script ended, but this --expect text never appeared: 'done'" in ended.stderr
+    timed_out = qpysim("run", "--timeout", "5", "--expect", "ready",
+                       script("import utime\nwhile True:\n    utime.sleep(1)\n"))
+    assert timed_out.returncode == 1
+    assert ("the device-time limit passed, but this --expect text never appeared: 'ready'"
+            in timed_out.stderr)
+
+
 def test_fail_text_stops_the_script_with_1(script):
     r = qpysim("run", "--fail-text", "ERROR", script("print('ERROR: sensor missing')\n"))
     assert r.returncode == 1
