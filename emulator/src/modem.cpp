@@ -22,13 +22,6 @@ constexpr Duration kRegistration = 2s;
 constexpr std::uint16_t kEphemeralFirst = 0xc000;
 constexpr std::uint16_t kEphemeralLast = 0xffff;
 
-// A peer that exists but never answers: SYNs to an address nobody serves in a
-// virtual network time out, as they would towards a dead host on the internet.
-class Blackhole final : public SegmentSink {
-  public:
-    void on_segment(const std::shared_ptr<Connection>&, Segment) override {}
-};
-
 IpAddress parse_zone_address(const std::string& name, const std::string& text) {
     auto ip = parse_ip(text);
     if (!ip) {
@@ -47,7 +40,6 @@ Modem::Modem(ModemConfig config)
       sched_(config_.clock),
       resolver_(sched_),
       rng_(config_.seed),
-      blackhole_(std::make_shared<Blackhole>()),
       table_(static_cast<std::size_t>(config_.socket_limit.value_or(profile_.socket_limit))),
       net_(resolver_),
       faults_(mix64(config_.seed ^ 0x6661'756c'7473ULL) +
@@ -60,6 +52,13 @@ Modem::Modem(ModemConfig config)
         throw UsageError(
             "virtual time cannot reach the host network: the PC's sockets run in real time. "
             "Use --clock real, or serve every address from the scenario's virtual hosts");
+    }
+    if (config_.clock == ClockMode::virtual_time && !config_.forwards.empty()) {
+        throw UsageError("forward: '" + config_.forwards.begin()->first + "' -> '" +
+                         config_.forwards.begin()->second +
+                         "' is a server on this PC, which virtual time cannot reach (the clock "
+                         "is virtual, from --clock or the scenario's clock:). Use --clock real, "
+                         "or serve it from the scenario's hosts:");
     }
     trace_.keep_in_memory(config_.trace_in_memory);
     if (!config_.trace_path.empty()) trace_.open(config_.trace_path, config_.trace_append);
@@ -785,7 +784,7 @@ std::shared_ptr<Connection> Modem::open_connection(const std::shared_ptr<Socket>
         conn->attach(Side::b, gateway_->connect(conn, target));
         return conn;
     }
-    conn->attach(Side::b, blackhole_);
+    conn->attach(Side::b, net_.nobody());
     return conn;
 }
 

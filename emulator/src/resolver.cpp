@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include <spdlog/spdlog.h>
 #include <boost/asio/ip/tcp.hpp>
 
 namespace qpysim {
@@ -44,6 +45,15 @@ std::vector<IpAddress> Resolver::resolve(std::unique_lock<std::mutex>& lk,
     }
     if (host_lookup_ && !sched_.is_virtual()) return host_lookup(lk, name);
     // No server knows the name: lwIP retries and gives up with EAI_FAIL.
+    if (told_.insert(normalize(name)).second) {
+        spdlog::warn(
+            "'{}' is not a host or dns: name of the scenario, and this run {}: its lookups time "
+            "out after {} s of device time",
+            name,
+            sched_.is_virtual() ? "cannot ask the PC's resolver in virtual time"
+                                : "does not use the PC's network",
+            std::chrono::duration_cast<std::chrono::seconds>(timeout_).count());
+    }
     sched_.sleep_until(lk, sched_.now() + timeout_);
     throw Error(errc::dns_fail);
 }

@@ -1,5 +1,7 @@
 #include "qpysim/virtual_network.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "qpysim/error.hpp"
 #include "qpysim/modem.hpp"
 #include "qpysim/resolver.hpp"
@@ -90,6 +92,17 @@ std::shared_ptr<Service> VirtualNetwork::udp_service(const Endpoint& at) {
     if (!h) return nullptr;
     const auto it = h->udp.find(at.port);
     return it == h->udp.end() ? nullptr : it->second;
+}
+
+void VirtualNetwork::Nobody::on_segment(const std::shared_ptr<Connection>& via, Segment s) {
+    if (s.kind != Segment::Kind::Syn || !via) return;
+    const IpAddress ip = via->endpoint(Side::b).ip;
+    if (told_.insert(ip).second) {
+        spdlog::warn(
+            "{} is no host of the scenario and this run does not reach the PC's network: "
+            "connections to it get no answer",
+            ip.to_string());
+    }
 }
 
 }  // namespace qpysim

@@ -259,12 +259,46 @@ def test_virtual_time_with_the_host_network_is_refused(tmp_path):
     script.write_text("pass\n")
     r = subprocess.run([str(BIN), "run", "--scenario", scen, "--clock", "virtual", str(script)],
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 0  # forwards alone do not force the gateway...
+    # Refused before the run, naming the key and the clock: it used to run and
+    # time out on every connect to the forwarded destination.
+    assert r.returncode == 2
+    assert ("forward: 'a.test:80' -> '127.0.0.1:8080' is a server on this PC, which virtual "
+            "time cannot reach (the clock is virtual") in r.stderr
     r = subprocess.run([str(BIN), "run", "--clock", "virtual", str(script)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0
     with pytest.raises(ValueError, match="virtual time cannot reach the host network"):
         qpysim.Modem(clock="virtual", host_network=True)
+
+
+def test_names_and_addresses_out_of_reach_are_said_once_not_left_to_time_out(tmp_path):
+    scen = scenario(tmp_path, "hosts:\n  echo.test:\n    7: echo\n")
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        import usocket
+        for i in range(2):
+            try:
+                usocket.getaddrinfo("api.real.example", 80)
+            except OSError as e:
+                print("dns", e)
+            s = usocket.socket()
+            try:
+                s.connect(("93.184.216.34", 80))
+            except OSError as e:
+                print("connect", e)
+            s.close()
+        """))
+    r = subprocess.run([str(BIN), "run", "-q", "--scenario", scen, str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    # The device sees what the module would (a lookup that fails, a SYN that is
+    # never answered); the user is told why, once for each name and address.
+    assert r.stdout.splitlines() == ["dns -202", "connect [Errno 103] ECONNABORTED"] * 2
+    assert r.stderr.count("qpysim: 'api.real.example' is not a host or dns: name of the "
+                          "scenario, and this run cannot ask the PC's resolver in virtual "
+                          "time") == 1
+    assert r.stderr.count("qpysim: 93.184.216.34 is no host of the scenario and this run does "
+                          "not reach the PC's network") == 1
 
 
 # ---------------------------------------------------------------- traces and replay

@@ -322,7 +322,6 @@ class Modem final : public LinkHost, private ModuleControl {
     Cellular cellular_;
     std::mt19937_64 rng_;
     std::unique_ptr<HostGateway> gateway_;
-    std::shared_ptr<SegmentSink> blackhole_;
 
     std::vector<std::weak_ptr<Socket>> table_;
     std::vector<std::weak_ptr<Socket>> listeners_;

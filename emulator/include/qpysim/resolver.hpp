@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,7 @@ class Resolver {
     bool host_lookup_ = true;
     Duration answer_delay_{0};
     Duration timeout_{20s};
+    std::set<std::string> told_;  // names the user was told never resolve
 };
 
 }  // namespace qpysim

@@ -7,10 +7,12 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "qpysim/address.hpp"
+#include "qpysim/link.hpp"
 #include "qpysim/services.hpp"
 
 namespace qpysim {
@@ -43,6 +45,10 @@ class VirtualNetwork {
 
     std::shared_ptr<Service> tcp_service(const Endpoint& at);
     std::shared_ptr<Service> udp_service(const Endpoint& at);
+    // The far end of a connection to an address nobody has when the PC's
+    // network is out of reach: it never answers, so SYNs time out as towards a
+    // dead host. The first SYN to each address says so on stderr.
+    std::shared_ptr<SegmentSink> nobody() { return nobody_; }
 
     // Every service, hosts by address and ports in order.
     template <class F>
@@ -58,8 +64,17 @@ class VirtualNetwork {
   private:
     Host& add(const std::string& name, const std::optional<std::string>& address);
 
+    class Nobody final : public SegmentSink {
+      public:
+        void on_segment(const std::shared_ptr<Connection>& via, Segment s) override;
+
+      private:
+        std::set<IpAddress> told_;
+    };
+
     Resolver& resolver_;
     std::map<IpAddress, Host> hosts_;
+    std::shared_ptr<Nobody> nobody_ = std::make_shared<Nobody>();
 };
 
 }  // namespace qpysim
