@@ -344,7 +344,8 @@ class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
 
     void start() { receive_next(); }
 
-    void send(const Endpoint& to, const std::string& data) {
+    void send(const Endpoint& shown, const Endpoint& to, const std::string& data) {
+        if (!(shown == to)) shown_[to.to_string()] = shown;
         error_code ec;
         sock_.send_to(asio::buffer(data), udp::endpoint(to.ip, to.port), 0, ec);
         // UDP gives no delivery promise; an OS error is a lost datagram.
@@ -368,8 +369,10 @@ class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
     void received(const error_code& ec, std::size_t n) {
         if (ec == asio::error::operation_aborted || !sock_.is_open()) return;
         if (!ec) {
-            gw_.modem().datagram_from_host(device_, std::string(buf_.data(), n),
-                                           Endpoint{from_.address(), from_.port()});
+            Endpoint from{from_.address(), from_.port()};
+            if (const auto it = shown_.find(from.to_string()); it != shown_.end())
+                from = it->second;
+            gw_.modem().datagram_from_host(device_, std::string(buf_.data(), n), from);
         }
         receive_next();
     }
@@ -380,6 +383,7 @@ class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
     std::weak_ptr<Socket> device_;
     std::array<char, 65536> buf_{};
     udp::endpoint from_;
+    std::map<std::string, Endpoint> shown_;  // a forward's target -> what the device sent to
 };
 
 // ---------------------------------------------------------------- the gateway
@@ -487,15 +491,15 @@ std::uint16_t HostGateway::exposed_port(std::uint16_t device_port) const {
     return 0;
 }
 
-void HostGateway::send_datagram(const std::shared_ptr<Socket>& from, std::uint16_t /*device_port*/,
-                                const Endpoint& to, const std::string& data) {
+void HostGateway::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& shown,
+                                const Endpoint& target, const std::string& data) {
     auto it = udp_.find(from.get());
     if (it == udp_.end()) {
         auto g = std::make_shared<GatewayUdp>(*this, from, from->is_v6());
         g->start();
         it = udp_.emplace(from.get(), std::move(g)).first;
     }
-    it->second->send(to, data);
+    it->second->send(shown, target, data);
 }
 
 void HostGateway::close_udp(const Socket* device_socket) {

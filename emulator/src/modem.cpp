@@ -911,13 +911,11 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
         datagram_faults(link, device_sender ? Direction::up : Direction::down, data.size());
     if (!c) return;
     if (via_gateway) {
-        sched_.call_at(c->arrival,
-                       [this, w = std::weak_ptr<Socket>(device_sender), port = from.port,
-                        target = *via_gateway, data = std::move(data)] {
-                           auto s = w.lock();
-                           if (s && !s->closed() && gateway_)
-                               gateway_->send_datagram(s, port, target, data);
-                       });
+        sched_.call_at(c->arrival, [this, w = std::weak_ptr<Socket>(device_sender), to,
+                                    target = *via_gateway, data = std::move(data)] {
+            auto s = w.lock();
+            if (s && !s->closed() && gateway_) gateway_->send_datagram(s, to, target, data);
+        });
         return;
     }
     sched_.call_at(c->arrival,

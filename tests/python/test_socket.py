@@ -11,6 +11,8 @@ import time
 import pytest
 from conftest import close_after, echo, reset_after_greeting, silent, upper_echo, wait_for
 
+import qpysim
+
 
 def errno_of(excinfo):
     return excinfo.value.args[0]
@@ -703,6 +705,22 @@ def test_udp_sendto_and_recvfrom(usocket, udp_echo):
     assert addr == ("127.0.0.1", udp_echo)
     assert s.getsocketsta() == 0
     s.close()
+
+
+def test_udp_through_a_forward_answers_from_the_address_the_device_sent_to(udp_echo):
+    # The reply comes from 127.0.0.1 on the PC; the device sent to the forwarded
+    # name's address and must see the answer from there (it used to see the PC's).
+    dev = qpysim.Device(forward={"time.example.com:123": f"127.0.0.1:{udp_echo}"})
+    try:
+        u = dev.module("usocket")
+        addr = u.getaddrinfo("time.example.com", 123)[0][-1]
+        s = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        s.sendto(b"abc", addr)
+        s.settimeout(5)
+        assert s.recvfrom(100) == (b"cba", addr)
+        s.close()
+    finally:
+        dev.modem.halt("test over")
 
 
 def test_udp_connect_then_send_and_recv(usocket, udp_echo):

@@ -48,9 +48,12 @@ class HostGateway {
     // The PC port a device listener on `device_port` is reachable at, or 0.
     std::uint16_t exposed_port(std::uint16_t device_port) const;
 
-    // Send a device datagram to the real network (from the socket's own OS socket).
-    void send_datagram(const std::shared_ptr<Socket>& from, std::uint16_t device_port,
-                       const Endpoint& to, const std::string& data);
+    // Send a device datagram to the real network (from the socket's own OS
+    // socket): to `target` on the PC, which the device addressed as `shown`
+    // (they differ through a forward:); replies from `target` come back from
+    // `shown`, as the device expects them.
+    void send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& shown,
+                       const Endpoint& target, const std::string& data);
     void close_udp(const Socket* device_socket);
 
     // Close every OS socket (the modem halts or resets).
