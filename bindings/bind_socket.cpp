@@ -137,14 +137,21 @@ void bind_socket(py::module_& m) {
                 return py::bytes(out.data(), out.size());
             },
             py::arg("size") = py::none())
-        .def("readline",
-             [](SocketHandle& h) {
-                 Bytes out = guarded(*h.modem, [&] {
-                     py::gil_scoped_release nogil;
-                     return h.sock->readline();
-                 });
-                 return py::bytes(out.data(), out.size());
-             })
+        .def(
+            "readline",
+            [](SocketHandle& h, const py::object& size) {
+                std::size_t max = SIZE_MAX;
+                if (!size.is_none()) {
+                    const auto n = size.cast<long long>();
+                    if (n >= 0) max = static_cast<std::size_t>(n);  // negative: no limit
+                }
+                Bytes out = guarded(*h.modem, [&] {
+                    py::gil_scoped_release nogil;
+                    return h.sock->readline(max);
+                });
+                return py::bytes(out.data(), out.size());
+            },
+            py::arg("size") = py::none())
         .def(
             "close", [](SocketHandle& h) { h.sock->close(); },
             py::call_guard<py::gil_scoped_release>())

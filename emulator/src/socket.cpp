@@ -619,24 +619,26 @@ Bytes Socket::read(std::optional<std::size_t> max) {
     return out.take(out.size());
 }
 
-Bytes Socket::readline() {
+Bytes Socket::readline(std::size_t max) {
     auto lk = lock();
     check_open();
     ByteQueue out;
     for (;;) {
+        const std::size_t room = max - out.size();
+        if (room == 0) break;
         if (type_ == SockType::stream) {
             const std::size_t nl = rx_.find_newline();
-            if (nl != std::string_view::npos) {
+            if (nl != std::string_view::npos && nl < room) {
                 out.append(take_rx(nl + 1));
                 break;
             }
             if (!rx_.empty()) {
-                out.append(take_rx(rx_.size()));
+                out.append(take_rx(std::min(rx_.size(), room)));
                 continue;
             }
         }
         try {
-            Bytes chunk = recv_locked(lk, type_ == SockType::stream ? 1 : rcvbuf_);
+            Bytes chunk = recv_locked(lk, type_ == SockType::stream ? 1 : std::min(rcvbuf_, room));
             if (chunk.empty()) break;
             const bool newline = chunk.view().back() == '\n';
             out.append(std::move(chunk));

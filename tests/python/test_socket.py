@@ -98,7 +98,7 @@ def test_socket_rejects_unknown_family_or_type(usocket, args):
         usocket.socket(*args)
 
 
-@pytest.mark.parametrize("address", ["127.0.0.1:80", ("127.0.0.1",), (1, 80), ("127.0.0.1", "80"),
+@pytest.mark.parametrize("address", ["127.0.0.1:80", ("127.0.0.1",), (1, 80), ("127.0.0.1", 1.5),
                                      None, 80])
 def test_connect_rejects_bad_addresses(usocket, address):
     s = usocket.socket()
@@ -108,11 +108,20 @@ def test_connect_rejects_bad_addresses(usocket, address):
 
 
 @pytest.mark.parametrize("port", [-1, 65536, 10**12])
-def test_out_of_range_ports_are_value_errors(usocket, port):
+def test_out_of_range_ports(usocket, port):
+    # connect() resolves (host, port) with getaddrinfo, which answers EAI_SERVICE;
+    # bind() and sendto() read an int port (modsocket.c:383, 1067).
     s = usocket.socket()
-    with pytest.raises((ValueError, OverflowError)):
+    with pytest.raises(OSError) as e:
         s.connect(("127.0.0.1", port))
+    assert e.value.args == (-201,)
+    with pytest.raises((ValueError, OverflowError)):
+        s.bind(("", port))
     s.close()
+    u = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+    with pytest.raises((ValueError, OverflowError)):
+        u.sendto(b"x", ("127.0.0.1", port))
+    u.close()
 
 
 def test_send_rejects_non_buffers(usocket, server):

@@ -60,6 +60,41 @@ def test_a_scenario_of_virtual_hosts_runs_in_virtual_time_by_default(tmp_path, c
     assert dev.modem.clock == "virtual"
 
 
+def test_connect_resolves_names_and_port_strings_as_the_firmware(tmp_path, capsys):
+    # connect() runs the tuple through getaddrinfo (modsocket.c:282-286), whose
+    # port goes to lwIP's atoi: "7" and "7x" are 7, "x" and 70000 EAI_SERVICE.
+    out = run_with(tmp_path, capsys, """
+        import usocket
+        for addr in (("echo.test", 7), ("echo.test", "7"), ("203.0.113.10", " 7x"),
+                     ("echo.test", "x"), ("echo.test", 70000), ("echo.test", -1)):
+            s = usocket.socket()
+            try:
+                s.connect(addr)
+                s.send(b"hi")
+                print("echo", s.recv(10))
+            except OSError as e:
+                print(e)
+            s.close()
+        print(usocket.getaddrinfo("echo.test", "7x")[0][-1])
+        """)
+    assert out.splitlines() == ["echo b'hi'"] * 3 + ["-201"] * 3 + ["('203.0.113.10', 7)"]
+
+
+def test_readline_and_write_take_micropythons_stream_sizes(tmp_path, capsys):
+    out = run_with(tmp_path, capsys, """
+        import usocket
+        s = usocket.socket()
+        s.connect(("echo.test", 7))
+        print(s.write(b"abcdef\\n", 3), s.write(b"0123456789", 2, 3), s.write("xyz\\n", -1))
+        print(s.readline(2), s.readline(4), s.readline(), s.readline(0))
+        print(s.write(b"abc", -5, 1), s.write(b"tail\\n"))
+        print(s.readline(-1))
+        """)
+    # py/stream.c:264-280 (write: max_len, or off and max_len) and 363-410
+    # (readline: at most size bytes, up to and including the newline).
+    assert out.splitlines() == ["3 3 4", "b'ab' b'c234' b'xyz\\n' b''", "0 5", "b'tail\\n'"]
+
+
 def test_echo_and_discard_with_link_latency(tmp_path, capsys):
     out = run_with(tmp_path, capsys, """
         import usocket, utime

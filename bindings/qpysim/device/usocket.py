@@ -57,6 +57,53 @@ def _address(address, what="address"):
     return host, port
 
 
+def _service_port(port):
+    """A port as the firmware's getaddrinfo takes it (modsocket.c:251-257): an
+    int is printed, a str passed on, and lwIP reads it with atoi (netdb.c,
+    lwip_getaddrinfo): leading blanks and a sign, the digits up to the first
+    other character; not a number, or outside 0..65535: EAI_SERVICE."""
+    if isinstance(port, bytes):
+        port = port.decode()
+    if not isinstance(port, str):
+        port = str(_int(port, "port"))
+    text = port.lstrip(" \t\n\v\f\r")
+    digits = text[1:] if text[:1] in "+-" else text
+    n = len(digits) - len(digits.lstrip("0123456789"))
+    value = int(text[: len(text) - len(digits) + n]) if n else 0
+    if (value == 0 and not port.startswith("0")) or not 0 <= value <= 0xFFFF:
+        raise _OSError(-201)  # lwIP EAI_SERVICE, raised negative (modsocket.c:268-270)
+    return value
+
+
+def _connect_address(address):
+    """(host, port) for connect(): the firmware resolves the tuple with
+    getaddrinfo (modsocket.c:282-286, 599), so a host name and a port string
+    are fine; bind() and sendto() take int ports (l.383, 1067)."""
+    if not isinstance(address, (tuple, list)) or len(address) < 2:
+        raise TypeError(f"address must be a (host, port) tuple, not {type(address).__name__}")
+    host = address[0].decode() if isinstance(address[0], bytes) else address[0]
+    if not isinstance(host, str):
+        raise TypeError(f"address: host must be a str, not {type(host).__name__}")
+    return host, _service_port(address[1])
+
+
+def _write_slice(buf, args):
+    """write(buf[, max_len]) or write(buf, off, max_len), as MicroPython's stream
+    write (py/stream.c:264-280): sizes wrap to unsigned, so a negative max_len
+    is no limit and a negative offset is past the end."""
+    if len(args) > 2:
+        raise TypeError(f"function expected at most 4 arguments, got {len(args) + 2}")
+    if isinstance(buf, str):
+        buf = buf.encode()
+    if not args:
+        return buf
+    data = memoryview(buf).cast("B")
+    unsigned = [(_int(a, "size") % (1 << 64)) for a in args]
+    off, max_len = (0, unsigned[0]) if len(args) == 1 else unsigned
+    off = min(off, len(data))
+    return data[off: off + max_len]
+
+
 def _would_block(e):
     return isinstance(e, OSError) and e.args and e.args[0] in _EAGAIN
 
@@ -143,7 +190,7 @@ class socket:
             return socket._wrap(core), ip, port
 
     def connect(self, address):
-        host, port = _address(address)
+        host, port = _connect_address(address)
         self._s.connect(host, port)
 
     # ---- sending
@@ -157,9 +204,9 @@ class socket:
         host, port = _address(address)
         return self._s.sendto(data, host, port)
 
-    def write(self, buf):
+    def write(self, buf, *size):
         try:
-            return self._s.send_all(buf, False)
+            return self._s.send_all(_write_slice(buf, size), False)
         except OSError as e:
             if _NONE_ON_WOULD_BLOCK and _would_block(e):
                 return None
@@ -213,9 +260,9 @@ class socket:
         view[: len(data)] = data
         return len(data)
 
-    def readline(self):
+    def readline(self, size=-1):
         try:
-            return self._s.readline()
+            return self._s.readline(_int(size, "size"))
         except OSError as e:
             if _NONE_ON_WOULD_BLOCK and _would_block(e):
                 return None
@@ -309,11 +356,11 @@ class _SocketFile:
     def readinto(self, buf, nbytes=None):
         return self._sock.readinto(buf, nbytes)
 
-    def readline(self):
-        return self._sock.readline()
+    def readline(self, size=-1):
+        return self._sock.readline(size)
 
-    def write(self, buf):
-        return self._sock.write(buf)
+    def write(self, buf, *size):
+        return self._sock.write(buf, *size)
 
     def flush(self):
         return None
@@ -347,12 +394,7 @@ def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
         host = host.decode()
     if not isinstance(host, str):
         raise TypeError(f"host must be a str, not {host.__class__.__name__}")
-    if isinstance(port, str):
-        if not port.isdigit() or int(port) > 65535:
-            raise _OSError(-201)  # lwIP EAI_SERVICE
-        port = int(port)
-    else:
-        _int(port, "port")
+    port = _service_port(port)
     for value, what in ((af, "af"), (type, "type"), (proto, "proto"), (flags, "flags")):
         _int(value, what)
     try:

@@ -75,7 +75,9 @@ class Socket final : public SegmentSink,
     Bytes recvfrom(std::size_t max, Endpoint& from);
     // read()/readinto(): no short reads; `max` nullopt reads to end of stream.
     Bytes read(std::optional<std::size_t> max);
-    Bytes readline();
+    // Up to and including a newline, at most `max` bytes (MicroPython's
+    // readline([size])); what came before a timeout or EAGAIN is returned.
+    Bytes readline(std::size_t max = SIZE_MAX);
     void close() noexcept;
     // A closed socket's pcb in TIME-WAIT: when it leaves (nullopt otherwise).
     // Called with the core lock held.
