@@ -18,7 +18,6 @@ import io
 import sys
 import threading
 import time
-import tokenize
 import traceback
 import types
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import Any, Callable, Iterable, Optional
 from . import _core
 from ._faults import Faults
 from ._fs import DeviceFS
+from ._mpsource import BUILTINS as _MP_BUILTINS
+from ._mpsource import compile_device, micropython_source  # noqa: F401 (re-exported)
 from ._oserror import OSError as DeviceOSError
 from ._peers import PeerConnection, VirtualBroker, run_peer
 
@@ -151,33 +152,6 @@ def current_device() -> "Device":
             "or qpysim.Device().module('usocket') from Python"
         )
     return dev
-
-
-def micropython_source(text: str) -> str:
-    """Expand tabs in indentation as MicroPython's lexer does.
-
-    A tab advances to the next multiple of 8 columns, and mixing tabs and spaces is
-    not an error. Lines inside multi-line strings are left exactly as they are.
-    """
-    if "\t" not in text:
-        return text
-    inside_string: set[int] = set()
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            if tok.end[0] > tok.start[0]:
-                inside_string.update(range(tok.start[0] + 1, tok.end[0] + 1))
-    except (tokenize.TokenError, SyntaxError):
-        pass  # compile() will report the real problem
-    out = []
-    for number, line in enumerate(text.splitlines(keepends=True), 1):
-        if number not in inside_string and "\t" in line:
-            body = line.lstrip(" \t")
-            column = 0
-            for ch in line[: len(line) - len(body)]:
-                column = (column // 8 + 1) * 8 if ch == "\t" else column + 1
-            line = " " * column + body
-        out.append(line)
-    return "".join(out)
 
 
 class _OutputWatch(io.TextIOBase):
@@ -331,6 +305,7 @@ class Device:
         b["__import__"] = self._import
         b["OSError"] = DeviceOSError
         b["open"] = self.fs.open
+        b.update(_MP_BUILTINS)
         return b
 
     def _user_file(self, dotted: str) -> Optional[Path]:
@@ -417,7 +392,7 @@ class Device:
             setattr(self._user_modules[parent], leaf, mod)
         if path.is_file():
             mod.__file__ = self.device_path(path)
-            code = compile(micropython_source(path.read_text(encoding="utf-8")), str(path), "exec")
+            code = compile_device(path.read_text(encoding="utf-8"), str(path))
             try:
                 exec(code, mod.__dict__)
             except BaseException:
@@ -677,7 +652,7 @@ class Device:
         self._fail_text = [t for t in fail_text if t]
         source = path.read_text(encoding="utf-8")
         try:
-            code = compile(micropython_source(source), str(path), "exec")
+            code = compile_device(source, str(path))
         except SyntaxError as e:
             print_exception(e)
             return RunResult(1, "the script has a syntax error", e)

@@ -29,6 +29,30 @@ def test_source_without_tabs_is_returned_as_is():
     assert micropython_source(src) is src
 
 
+def test_bytes_formatting_is_micropythons_in_device_code_and_modules(run, capsys):
+    # py/objstr.c: bytes % takes str and any object (a bytes operand of %s goes in
+    # undecorated), and bytes share str's format(); CPython raises TypeError/
+    # AttributeError for both. A /usr module gets the same rules as the script.
+    r = run("""
+        import helper
+        name = "温度"
+        print(b"GET /%s HTTP/1.0\\r\\n" % "path")
+        print(b"%s=%d %s %r" % (name, 5, b"raw", b"r"), b"%(a)s" % {"a": b"x"})
+        print(b"{} {}".format(1, "x"), b"{}".format(b"y"), helper.line(3))
+        n, fmt = 17, "%d%%"
+        print(n % 5, fmt % 50, "{}".format(3), 7.5 % 2)
+        """, files={"helper.py": "def line(n):\n    return b'n=%s' % n\n"})
+    assert r.status == 0, capsys.readouterr().err
+    assert capsys.readouterr().out.splitlines() == [
+        "b'GET /path HTTP/1.0\\r\\n'",
+        "b\"\\xe6\\xb8\\xa9\\xe5\\xba\\xa6=5 raw b'r'\" b'x'",
+        "b'1 x' b\"b'y'\" b'n=3'",
+        "2 50% 3 1.5",
+    ]
+    with pytest.raises(TypeError):
+        b"%s" % "str"  # the PC's own code keeps CPython's rules
+
+
 # ---------------------------------------------------------------- device imports
 
 
