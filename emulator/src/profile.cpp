@@ -98,6 +98,7 @@ std::vector<Dialect> make_dialects() {
     mp.refused_is_econnrefused = true;
     mp.quectel_modules = false;
     mp.has_getsocketsta = false;
+    mp.fin_read_enotconn = false;  // ports/unix/modsocket.c: read() gives 0
     v.push_back(mp);
 
     Dialect rt;
@@ -120,6 +121,7 @@ std::vector<Dialect> make_dialects() {
     rt.setsockopt_strict = true;
     rt.quectel_modules = false;
     rt.has_getsocketsta = false;
+    rt.fin_read_enotconn = false;  // esp32's modsocket.c (its lineage): PEER_CLOSED, 0
     v.push_back(rt);
 
     Dialect esp = rt;

@@ -529,6 +529,12 @@ Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
     if (closed_) fail(errc::bad_fd);
     if (!rx_.empty()) return peek ? rx_.peek(max) : take_rx(max);
     throw_error(error_);
+    if (eof_ && !fin_reported_ && modem_.dialect().fin_read_enotconn) {
+        // The read that meets the FIN: lwIP returns 0 with ENOTCONN, which
+        // QuecPython raises; from then on the socket is PEER_CLOSED.
+        fin_reported_ = true;
+        fail(errc::not_connected);
+    }
     // End of stream: b'' now and on every later call, at once. A loop that
     // keeps reading it polls without blocking: in virtual time it pays for
     // it (Scheduler::note_poll), so such a loop cannot freeze the clock.
@@ -600,8 +606,9 @@ Bytes Socket::read(std::optional<std::size_t> max) {
     auto lk = lock();
     check_open();
     if (type_ != SockType::stream) return recv_locked(lk, max.value_or(rcvbuf_));
-    // MicroPython stream read: no short reads; a would-block or timeout after
-    // some bytes returns them, with none it raises.
+    // MicroPython stream read (py/stream.c mp_stream_rw, stream_read_generic):
+    // no short reads; a would-block after some bytes returns them; any other
+    // error (a timeout, the FIN's ENOTCONN) raises, and what was read is lost.
     ByteQueue out;
     for (;;) {
         const std::size_t want = max ? *max - out.size() : kMaxSegment;
@@ -611,8 +618,7 @@ Bytes Socket::read(std::optional<std::size_t> max) {
             if (chunk.empty()) break;  // end of stream
             out.append(std::move(chunk));
         } catch (const Error& e) {
-            const errc c = e.code_value();
-            if (out.empty() || (c != errc::would_block && c != errc::timed_out)) throw;
+            if (out.empty() || e.code_value() != errc::would_block) throw;
             break;
         }
     }
@@ -644,8 +650,9 @@ Bytes Socket::readline(std::size_t max) {
             out.append(std::move(chunk));
             if (type_ != SockType::stream || newline) break;
         } catch (const Error& e) {
-            const errc c = e.code_value();
-            if (out.empty() || (c != errc::would_block && c != errc::timed_out)) throw;
+            // py/stream.c:382-397: a would-block ends the line early, any
+            // other error raises (the bytes read so far are lost).
+            if (out.empty() || e.code_value() != errc::would_block) throw;
             break;
         }
     }

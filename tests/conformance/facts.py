@@ -32,7 +32,8 @@ DIALECTS = {
         space=LWIP, quectel=True, select=False, getsocketsta=True, getsockopt=False,
         inet_ntop=False, listen_no_backlog="None", accept=(3, "str"), canonname=True,
         gai_filters=False, gai_missing=-202, refused="ECONNRESET", connect_again="EALREADY",
-        select_window=True, recv_poll=True, strict_setsockopt=False, makefile_file=False),
+        select_window=True, recv_poll=True, strict_setsockopt=False, makefile_file=False,
+        fin_enotconn=True),
     # OLD-FW (2021): no IPPROTO_TCP_SER/TCP_CUSTOMIZE_PORT, IP_ADD_MEMBERSHIP 0x400,
     # (conn, (ip, port)), getaddrinfo [] on failure, backlog required, uselect on.
     "quecpython-2021": dict(
@@ -43,7 +44,7 @@ DIALECTS = {
         inet_ntop=False, listen_no_backlog="TypeError", accept=(2, "tuple"), canonname=True,
         gai_filters=False, gai_missing=["returned", "[]"], refused="ECONNRESET",
         connect_again="EALREADY", select_window=True, recv_poll=True, strict_setsockopt=False,
-        makefile_file=False),
+        makefile_file=False, fin_enotconn=True),
     # UNIRTOS modusocket.c: + SO_ACCEPTCONN, IP_ADD_MEMBERSHIP, inet_ntop/pton,
     # getsockopt; EISCONN; unknown options go to lwIP.
     "quecpython-unirtos": dict(
@@ -54,7 +55,8 @@ DIALECTS = {
         space=LWIP, quectel=True, select=False, getsocketsta=True, getsockopt=True,
         inet_ntop=True, listen_no_backlog="None", accept=(3, "str"), canonname=True,
         gai_filters=False, gai_missing=-202, refused="ECONNRESET", connect_again="EISCONN",
-        select_window=True, recv_poll=True, strict_setsockopt=True, makefile_file=False),
+        select_window=True, recv_poll=True, strict_setsockopt=True, makefile_file=False,
+        fin_enotconn=True, coarse_state=True),
     # micropython.md: (conn, addr), ECONNREFUSED, negative getaddrinfo codes,
     # inet_ntop, makefile a file, select.poll; unix-port constant values.
     "micropython": dict(
@@ -65,7 +67,8 @@ DIALECTS = {
         space=LWIP, quectel=False, select=True, getsocketsta=False, getsockopt=False,
         inet_ntop=True, listen_no_backlog="None", accept=(2, "tuple"), canonname=False,
         gai_filters=True, gai_missing=-2, refused="ECONNREFUSED", connect_again="EISCONN",
-        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=True),
+        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=True,
+        fin_enotconn=False),
     # Seeds 002/004: AF_INET/AF_INET6, SOCK_STREAM/DGRAM, IPPROTO_UDP/TCP, SOL_*,
     # SO_*, IPPROTO_SEC; lwIP underneath.
     "rtthread": dict(
@@ -74,7 +77,8 @@ DIALECTS = {
         space=LWIP, quectel=False, select=True, getsocketsta=False, getsockopt=False,
         inet_ntop=False, listen_no_backlog="None", accept=(2, "tuple"), canonname=False,
         gai_filters=False, gai_missing=-202, refused="ECONNRESET", connect_again="EISCONN",
-        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=False),
+        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=False,
+        fin_enotconn=False),
     # Seed 003: AF_INET 2, AF_INET6 10, SOCK_STREAM 1, SOCK_DGRAM 2, SOCK_RAW 3,
     # SO_REUSEADDR 4, IPPROTO_TCP 6, IPPROTO_UDP 17; ESP-IDF newlib errno.
     "esp32": dict(
@@ -84,7 +88,8 @@ DIALECTS = {
         space=NEWLIB, quectel=False, select=True, getsocketsta=False, getsockopt=False,
         inet_ntop=False, listen_no_backlog="None", accept=(2, "tuple"), canonname=False,
         gai_filters=True, gai_missing=-202, refused="ECONNRESET", connect_again="EISCONN",
-        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=False),
+        select_window=False, recv_poll=False, strict_setsockopt=True, makefile_file=False,
+        fin_enotconn=False),
 }
 
 # Reference 1.8 (limits, fd numbering), 1.2 (BG95 AF_INET6 3, SOL_SOCKET -1),
@@ -174,6 +179,12 @@ def expected(dialect: str, model: str) -> dict:
         "recv_timeout_50ms": [own["EAGAIN"], 100] if d["recv_poll"] else [timeout, 50],
         "reset": stack["ECONNRESET"],
         "state_reset": state(0),
+        # The peer's FIN: QuecPython's read that meets it raises ENOTCONN (NEW-FW
+        # modsocket.c:929-936, OLD-FW l.749-758), later reads give b''; the unix
+        # and esp32 ports read b'' every time.
+        "fin": [["returned", "b'bye'"], stack["ENOTCONN"] if d["fin_enotconn"]
+                else ["returned", "b''"], ["returned", "b''"],
+                state(0 if d.get("coarse_state") else 7)],  # UNIRTOS: 0, 1, 4, -1 only
         "makefile_is_socket": not d["makefile_file"],
         "makefile_readline": ["returned", "b'line\\n'"],
         "makefile_close_closes": True,

@@ -136,6 +136,13 @@ obs["reset"] = outcome(lambda: r.recv(10))
 obs["state_reset"] = state(r)
 r.close()
 
+f = connected("fin.test", 80, timeout=5)
+f.settimeout(5)
+utime.sleep_ms(500)
+obs["fin"] = [outcome(lambda: f.recv(10)), outcome(lambda: f.recv(10)),
+              outcome(lambda: f.recv(10)), state(f)]
+f.close()
+
 # -- makefile
 m = connected("echo.test", 7, timeout=5)
 f = m.makefile("rwb")

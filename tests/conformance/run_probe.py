@@ -19,6 +19,11 @@ hosts:
       script:
         - delay: 1s
         - reset
+  fin.test:
+    80:
+      script:
+        - send: "bye"
+        - close
   quiet.test:
     80:
       script:

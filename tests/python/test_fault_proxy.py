@@ -147,7 +147,10 @@ def test_limit_data_closes_the_real_connection_too(device, usocket, server):
     device.faults.apply("limit_data", bytes=5, direction="up")
     s = connect(usocket, srv.port, timeout=5)
     s.send(b"0123456789")
-    assert s.recv(10) == b""  # the proxy's FIN
+    with pytest.raises(OSError) as e:  # the proxy's FIN: ENOTCONN, as on the module
+        s.recv(10)
+    assert e.value.args[0] == 107
+    assert s.recv(10) == b""
     assert wait_for(lambda: seen == [b"01234"])
     s.close()
 

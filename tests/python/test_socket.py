@@ -219,6 +219,9 @@ def test_state_at_each_step_of_connect_peer_close_and_local_close(usocket, serve
     s.send(b"go")
     assert s.recv(100) == b"hello"
     assert wait_for(lambda: s.getsocketsta() == 7)  # CLOSE_WAIT: the peer sent FIN
+    with pytest.raises(OSError) as e:  # the read that meets the FIN (modsocket.c:929-936)
+        s.recv(100)
+    assert e.value.args[0] == 107
     assert s.recv(100) == b""
     assert s.recv(100) == b""  # and again: end of stream stays
     s.close()
@@ -443,11 +446,17 @@ def test_sendall_and_write_send_everything(usocket, server):
     s.close()
 
 
-def test_read_without_size_reads_to_end_of_stream(usocket, server):
+def test_read_without_size_meets_the_fin_and_raises_as_the_firmware(usocket, server):
+    # py/stream.c stream_readall raises the FIN's ENOTCONN, and what it had read
+    # is lost; a read of a size that the data covers returns before the FIN.
     srv = server(close_after(b"line one\nline two\n"))
     s = usocket.socket()
     s.connect(("127.0.0.1", srv.port))
-    assert s.read() == b"line one\nline two\n"
+    assert s.read(9) == b"line one\n"
+    with pytest.raises(OSError) as e:
+        s.read()
+    assert e.value.args[0] == 107
+    assert s.read() == b""
     s.close()
 
 
@@ -476,7 +485,9 @@ def test_readline_and_readinto(usocket, server):
     buf = bytearray(10)
     assert s.readinto(buf, 2) == 2
     assert bytes(buf[:2]) == b"re"
-    assert s.readline() == b"st"  # end of stream without a newline
+    with pytest.raises(OSError) as e:  # "st", then the FIN: ENOTCONN (py/stream.c:397)
+        s.readline()
+    assert e.value.args[0] == 107
     assert s.readline() == b""
     with pytest.raises(TypeError):
         s.readinto(b"immutable")
@@ -595,6 +606,9 @@ def test_device_server_is_reachable_from_the_pc(usocket, device):
     conn.send(b"from device")
     assert pc.recv(100) == b"from device"
     pc.close()
+    with pytest.raises(OSError) as e:
+        conn.recv(100)
+    assert e.value.args[0] == 107
     assert conn.recv(100) == b""
     assert conn.getsocketsta() == 7
     conn.close()

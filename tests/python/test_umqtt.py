@@ -442,11 +442,10 @@ def test_micropython_umqtt_simple_and_robust(tmp_path, capsys):
     assert lines == ["0 True", "None", "cb b'a/b' b'zero'", "48", "None", "0 2", "refused 4"]
 
 
-def test_after_the_broker_closes_the_connection_the_next_ping_finds_out(tmp_path, capsys):
-    # The broker ends the connection with FIN; recv keeps returning b'' (each
-    # read costs device time, so the app's loop cannot freeze the clock) and
-    # wait_msg() returns None until the keepalive thread's PINGREQ (at 15 s)
-    # meets the broker's RST: the reader gets ECONNRESET and reconnects.
+def test_after_the_broker_closes_the_connection_the_reader_meets_the_fin(tmp_path, capsys):
+    # The broker ends the connection with FIN at 12 s; the reader's recv(1) meets
+    # it and raises ENOTCONN (modsocket.c:929-936), so wait_msg reconnects after
+    # its 1 s pause (umqtt.py l.654-664), as the module does.
     lines, err, dev = ok(tmp_path, capsys, """
         from umqtt import MQTTClient
         import utime, _thread
@@ -465,8 +464,8 @@ def test_after_the_broker_closes_the_connection_the_next_ping_finds_out(tmp_path
         running[0] = False
         c.disconnect()
         """, scenario=BROKER + "timeline:\n  - {at: 12s, fault: mqtt_disconnect}\n")
-    assert lines == ["[('reconnect_start', 16), ('reconnect_success', 16)] 0"]
-    assert "wait msg OSError[[Errno 104] ECONNRESET] . Trying to reconnect" in err
+    assert lines == ["[('reconnect_start', 13), ('reconnect_success', 13)] 0"]
+    assert "wait msg OSError[[Errno 107] ENOTCONN] . Trying to reconnect" in err
     assert dev.broker("mqtt.example.com").clients() == []  # a clean session ends with it
 
 
@@ -555,13 +554,13 @@ def test_malformed_packets_from_the_broker_raise_in_wait_msg_and_never_hang(tmp_
     result = dev.run(str(tmp_path / "main.py"), timeout=60)
     lines = capsys.readouterr().out.splitlines()
     assert result.status == 0, result
-    # As the firmware's wait_msg (l.403-475) reads each one: a read past the end of
-    # the stream indexes b'' (IndexError), a PINGRESP must have length 0, an unknown
-    # type is returned as it is, and a byte left unread is the next packet's type
-    # (0); after the broker's FIN, wait_msg returns None.
+    # As the firmware's wait_msg (l.403-475) reads each one: a read that meets the
+    # broker's FIN raises ENOTCONN (OSError) and later reads give b'' (None); a
+    # PINGRESP must have length 0, an unknown type is returned as it is, and a
+    # byte left unread is the next packet's type (0).
     assert lines == {
-        "length that never ends": ["raised IndexError", "returned None", "returned None"],
-        "topic longer than the packet": ["raised IndexError", "returned None", "returned None"],
-        "pingresp with a body": ["raised AssertionError", "returned 0", "returned None"],
-        "unknown packet type": ["returned 240", "returned 0", "returned None"],
+        "length that never ends": ["raised OSError", "returned None", "returned None"],
+        "topic longer than the packet": ["raised OSError", "returned None", "returned None"],
+        "pingresp with a body": ["raised AssertionError", "returned 0", "raised OSError"],
+        "unknown packet type": ["returned 240", "returned 0", "raised OSError"],
     }[name]

@@ -83,6 +83,11 @@ struct Dialect {
     bool bind_reports_errors = false;
     // listen() needs its backlog argument.
     bool listen_requires_backlog = false;
+    // The read that meets the peer's FIN raises ENOTCONN and later reads return
+    // b'' (QuecPython: lwIP's recv returns 0 with errno ENOTCONN, and the
+    // firmware raises it, then sets PEER_CLOSED; NEW-FW modsocket.c:873-879,
+    // 929-936). false: b'' every time (POSIX; the unix and esp32 ports).
+    bool fin_read_enotconn = true;
     // Stream methods (read, readinto, readline, write) return None when a
     // non-blocking socket would block (MicroPython's py/stream.c, shared by
     // every port), instead of raising EAGAIN as recv() does.

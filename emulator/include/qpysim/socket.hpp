@@ -190,7 +190,8 @@ class Socket final : public SegmentSink,
     Side side_ = Side::a;
     bool ever_connected_ = false;
     bool eof_ = false;
-    errc error_ = errc::ok;  // sticky once set, as lwIP's fatal netconn errors are
+    bool fin_reported_ = false;  // a read met the FIN (Dialect::fin_read_enotconn)
+    errc error_ = errc::ok;      // sticky once set, as lwIP's fatal netconn errors are
     ByteQueue rx_;
     ByteQueue tx_;
     std::size_t rcvbuf_;
