@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <thread>
 
 #include "common.hpp"
@@ -15,6 +16,34 @@ ClockMode parse_clock(const std::string& s) {
     throw py::value_error("clock must be 'real' or 'virtual', not '" + s + "'");
 }
 
+// What the module stored before a reboot, over the scenario's contexts: each
+// dict has an "id" (1-3) and any of ip_type, apn, username, password,
+// auth_type, active, auto_connect.
+void apply_pdp(const py::object& pdp, ModemConfig& c) {
+    if (c.pdp.empty()) c.pdp.push_back(PdpSetup{});  // the default: PDP 1 up, reconnecting
+    for (const auto& item : pdp.cast<py::list>()) {
+        const auto d = item.cast<py::dict>();
+        const int id = d["id"].cast<int>();
+        if (id < 1 || id > Cellular::kPdpCount)
+            throw py::value_error("pdp id must be 1.." + std::to_string(Cellular::kPdpCount));
+        auto it =
+            std::find_if(c.pdp.begin(), c.pdp.end(), [&](const PdpSetup& s) { return s.id == id; });
+        if (it == c.pdp.end()) {
+            PdpSetup fresh;
+            fresh.id = id;
+            fresh.active = fresh.auto_connect = false;
+            it = c.pdp.insert(c.pdp.end(), fresh);
+        }
+        if (d.contains("ip_type")) it->ip_type = d["ip_type"].cast<int>();
+        if (d.contains("apn")) it->apn = d["apn"].cast<std::string>();
+        if (d.contains("username")) it->username = d["username"].cast<std::string>();
+        if (d.contains("password")) it->password = d["password"].cast<std::string>();
+        if (d.contains("auth_type")) it->auth_type = d["auth_type"].cast<int>();
+        if (d.contains("active")) it->active = d["active"].cast<bool>();
+        if (d.contains("auto_connect")) it->auto_connect = d["auto_connect"].cast<bool>();
+    }
+}
+
 std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& clock,
                                   const py::object& module, const py::object& dialect,
                                   const py::object& seed, const py::object& dns,
@@ -22,7 +51,7 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                   const py::object& trace, bool trace_in_memory,
                                   const py::object& rtc, int power_on_reason, int boot_count,
                                   const py::object& forward, bool trace_append,
-                                  const py::object& timeline_offset) {
+                                  const py::object& timeline_offset, const py::object& pdp) {
     ModemConfig c;
     // The scenario first; explicit arguments override it.
     if (!scenario.is_none()) apply_scenario(load_scenario(py::str(scenario)), c);
@@ -52,6 +81,7 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
             c.forwards[py::str(k).cast<std::string>()] = py::str(v).cast<std::string>();
         }
     }
+    if (!pdp.is_none()) apply_pdp(pdp, c);
     if (!dns.is_none()) {
         if (!py::isinstance<py::dict>(dns))
             throw py::type_error("dns must be a dict of name -> address(es)");
@@ -84,7 +114,7 @@ void bind_modem(py::module_& m) {
              py::arg("trace_in_memory") = false, py::arg("rtc") = py::none(),
              py::arg("power_on_reason") = 1, py::arg("boot_count") = 0,
              py::arg("forward") = py::none(), py::arg("trace_append") = false,
-             py::arg("timeline_offset") = py::none())
+             py::arg("timeline_offset") = py::none(), py::arg("pdp") = py::none())
         .def_property_readonly("profile", &Modem::profile,
                                py::return_value_policy::reference_internal)
         .def_property_readonly("dialect", &Modem::dialect,

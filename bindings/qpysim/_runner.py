@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import _core
+from . import _boot, _core
 from ._runtime import REASON_RESTART, Device
 
 
@@ -24,7 +24,20 @@ def _say(verbosity: int, text: str) -> None:
         sys.stderr.flush()
 
 
-def _modem(options: dict, boot: int, rtc=None, offset=None) -> "_core.Modem":
+def _power_on_pdp(options: dict, stored) -> list:
+    """The data calls this boot starts and the contexts the last one stored."""
+    root = Path(options["fs"]) if options.get("fs") else Path(options["script"]).resolve().parent
+    try:
+        return _boot.power_on_pdp(root, stored)
+    except ValueError as e:
+        # The firmware's _boot.py raises this at power-on: no data call starts.
+        sys.stderr.write(f"qpysim: note: /usr/{_boot.CONFIG_NAME}: {e} The firmware's "
+                         f"_boot.py raises this at power-on; no data call is started.\n")
+        return [dict(ctx, active=False) for ctx in _boot.power_on_pdp(None, stored)] or \
+            [{"id": p, "active": False} for p in _boot.PROFILES]
+
+
+def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.Modem":
     clock = options.get("clock") or "auto"
     seed = options.get("seed")
     return _core.Modem(
@@ -39,6 +52,7 @@ def _modem(options: dict, boot: int, rtc=None, offset=None) -> "_core.Modem":
         power_on_reason=2 if boot > 0 else 1,
         boot_count=boot,
         timeline_offset=offset,
+        pdp=pdp,
     )
 
 
@@ -50,9 +64,10 @@ def run(options: dict) -> int:
     rtc = None
     offset = None
     expect = list(options.get("expect") or ())  # what no boot has printed yet
+    stored = None  # the PDP contexts in the module's NV, from the last boot
     while True:
         try:
-            modem = _modem(options, boot, rtc, offset)
+            modem = _modem(options, boot, rtc, offset, _power_on_pdp(options, stored))
         except ValueError as e:
             sys.stderr.write(f"qpysim: {e}\n")
             return 2
@@ -84,6 +99,7 @@ def run(options: dict) -> int:
         boot += 1
         rtc = int(_core.rtc_now(modem))
         offset = modem.scenario_time()
+        stored = _core.cellular_state(modem)["pdp"]
         del device, modem
         if boot > max_restarts:
             _say(0, f"the module restarted {boot} times; giving up "

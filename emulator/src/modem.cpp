@@ -152,6 +152,9 @@ void Modem::setup_default_network() {
         auto& p = cellular_.pdp(ps.id);
         p.ip_type = ps.ip_type;
         if (!ps.apn.empty()) p.apn = ps.apn;
+        p.username = ps.username;
+        p.password = ps.password;
+        p.auth_type = ps.auth_type;
         p.auto_activate = ps.auto_connect;
         p.auto_connect = ps.auto_connect;
         p.fixed_ip = ps.address;

@@ -1,6 +1,7 @@
 """`qpysim run` as a user runs it: reboots, the filesystem, the seed examples."""
 
 import http.server
+import json
 import subprocess
 import sys
 import textwrap
@@ -151,3 +152,51 @@ def test_script_arguments_reach_usys_argv(tmp_path):
     r = qpysim("run", "--clock", "virtual", script, "--", "a", "b")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "['/usr/main.py', 'a', 'b']\n"
+
+
+# ---------------------------------------------------------------- what survives a reboot
+
+APN_THEN_REBOOT = """
+import dataCall, utime
+from misc import Power
+ctx = dataCall.getPDPContext(1)
+print("boot", Power.powerOnReason(), ctx[1])
+if ctx[1] != "iot.example":
+    dataCall.setPDPContext(1, 0, "iot.example", "user", "pw", 1)
+    dataCall.setAutoActivate(1, 1)
+    dataCall.setAutoConnect(1, 1)
+    Power.powerRestart()
+utime.sleep(1)
+print("up", dataCall.getInfo(1, 0)[2][0], dataCall.getPDPContext(1))
+"""
+
+
+def test_set_the_apn_then_reboot_keeps_the_context(tmp_path):
+    # Quectel's own pattern: the context is in NV and the boot-time data calls in
+    # /usr/datacall_config.json; before, every boot saw the factory APN again and
+    # the script rebooted until --max-restarts gave up (exit 1).
+    (tmp_path / "main.py").write_text(APN_THEN_REBOOT)
+    r = qpysim("run", "--clock", "virtual", str(tmp_path / "main.py"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["boot 1 cmnet", "boot 2 iot.example",
+                                     "up 1 (0, 'iot.example', 'user', 'pw', 1)"]
+    assert json.loads((tmp_path / "datacall_config.json").read_text()) == {
+        "1": {"autoActivate": 1, "autoConnect": 1}, "2": {"autoActivate": 0, "autoConnect": 0},
+        "3": {"autoActivate": 0, "autoConnect": 0}}
+
+
+@pytest.mark.parametrize("config,expected", [
+    ('{"1": {"autoActivate": 0, "autoConnect": 0}}', "0 0"),
+    ('{"1": {"autoActivate": 0}, "2": {"autoActivate": 1}}', "0 1"),
+    ("not json", "0 0"),
+])
+def test_power_on_data_calls_follow_datacall_config_json(tmp_path, config, expected):
+    (tmp_path / "datacall_config.json").write_text(config)
+    (tmp_path / "main.py").write_text(
+        "import dataCall\nprint(dataCall.getInfo(1, 0)[2][0], dataCall.getInfo(2, 0)[2][0])\n")
+    r = qpysim("run", "-q", "--clock", "virtual", str(tmp_path / "main.py"))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == expected
+    if config == "not json":  # _boot.py's own error, said once, and no data call
+        assert ("qpysim: note: /usr/datacall_config.json: The format of the "
+                "datacall_config.json is incorrect.") in r.stderr

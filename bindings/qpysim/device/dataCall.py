@@ -1,6 +1,6 @@
 """dataCall: PDP contexts (data calls). getInfo() and callbacks as the firmware gives them."""
 
-from qpysim import _core
+from qpysim import _boot, _core
 from qpysim._runtime import current_device as _current_device
 
 from ._common import need_int as _int
@@ -79,14 +79,19 @@ def setCallback(fun):
 
 
 def setAutoActivate(profileID, enable):
+    """Start this data call at the next power-on: stored in
+    /usr/datacall_config.json, which the firmware's _boot.py reads (qpysim/_boot.py)."""
     p = _core.cellular_state(_modem)["pdp"][_pid(profileID)]
     _core.set_auto(_modem, profileID, bool(enable), p["auto_connect"])
+    _boot.write_flag(_dev.fs.root, profileID, "autoActivate", enable)
     return 0
 
 
 def setAutoConnect(profileID, enable):
+    """Re-activate after a loss (now, and from the next power-on: the file above)."""
     p = _core.cellular_state(_modem)["pdp"][_pid(profileID)]
     _core.set_auto(_modem, profileID, p["auto_activate"], bool(enable))
+    _boot.write_flag(_dev.fs.root, profileID, "autoConnect", enable)
     return 0
 
 

@@ -52,11 +52,15 @@ struct PdpContext {
     std::optional<IpAddress> fixed_ip;  // the network always gives this address
 };
 
-// A PDP context the scenario configures at power-on.
+// A PDP context as the module has it at power-on: from the scenario, and from
+// what the script stored before a reboot (NV, /usr/datacall_config.json).
 struct PdpSetup {
     int id = 1;
     int ip_type = 0;  // 0 IPv4, 1 IPv6, 2 IPv4v6
-    std::string apn;
+    std::string apn;  // "": the module's default APN
+    std::string username;
+    std::string password;
+    int auth_type = 0;
     bool active = true;
     bool auto_connect = true;          // activated at boot, re-activated after a loss
     std::optional<IpAddress> address;  // a fixed address (a private APN); none: drawn
