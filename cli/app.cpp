@@ -14,7 +14,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
     app.set_version_flag("--version", hooks.version);
     app.footer(
         "Exit status: 0 success, 1 the script raised or printed --fail-text, 2 bad usage or "
-        "scenario, 3 device-time limit.");
+        "scenario, 3 device-time limit, 130 Ctrl-C, 143 SIGTERM.");
 
     RunOptions run_opts;
     auto* run = app.add_subcommand("run", "Run a device script as the module would.");

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from . import _boot, _core
-from ._runtime import REASON_RESTART, Device
+from ._runtime import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Device, Terminated
 
 
 def scenario_dir() -> str:
@@ -56,7 +58,28 @@ def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.
     )
 
 
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
 def run(options: dict) -> int:
+    """`qpysim run`: Ctrl-C ends it with 130 and SIGTERM with 143, the module
+    halted and the trace complete, whatever the device threads are doing."""
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    try:
+        return _run(options)
+    except KeyboardInterrupt as e:  # between boots, or while a module powers on
+        status = 143 if isinstance(e, Terminated) else 130
+        sys.stderr.write(f"qpysim: {REASON_TERMINATED if status == 143 else REASON_INTERRUPTED}"
+                         f" (exit {status})\n")
+        return status
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(options: dict) -> int:
     verbosity = options.get("verbosity", 0)
     _core.set_log_verbosity(verbosity)
     max_restarts = options.get("max_restarts", 5)

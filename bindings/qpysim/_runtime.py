@@ -121,6 +121,12 @@ REASON_FAIL_TEXT = "the fail text appeared"
 REASON_SCRIPT_ENDED = "the script ended"
 REASON_POWER_DOWN = "the script powered the module down"
 REASON_RESTART = "the script restarted the module"
+REASON_INTERRUPTED = "interrupted (Ctrl-C)"
+REASON_TERMINATED = "terminated (SIGTERM)"
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM under `qpysim run`: the run stops as for Ctrl-C, exit status 143."""
 
 _tls = threading.local()
 # How long a device thread may keep running plain Python after the module halts.
@@ -154,6 +160,9 @@ def current_device() -> "Device":
     return dev
 
 
+_RETIRED_STREAMS: list = []  # see _OutputWatch.retire
+
+
 class _OutputWatch(io.TextIOBase):
     """A text stream that passes writes through and watches for given texts."""
 
@@ -167,8 +176,21 @@ class _OutputWatch(io.TextIOBase):
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         n = self._target.write(s)
-        self._device._watch_output(self, s)
+        device = self._device
+        if device is not None:
+            device._watch_output(self, s)
         return n if n is not None else len(s)
+
+    def retire(self) -> None:
+        """The run is over: pass writes through, and stay alive for good.
+
+        CPython 3.11's print() holds a borrowed reference to sys.stdout while it
+        writes, so a device thread still printing when the run restores the
+        streams would write through a freed object if this was the last
+        reference (a crash in about one run in ten with printing threads).
+        """
+        self._device = None
+        _RETIRED_STREAMS.append(self)
 
     def flush(self) -> None:
         self._target.flush()
@@ -665,8 +687,8 @@ class Device:
             "__builtins__": self._builtins,
         })
         old_out, old_err, old_argv = sys.stdout, sys.stderr, sys.argv
-        sys.stdout = _OutputWatch(old_out, self)
-        sys.stderr = _OutputWatch(old_err, self)
+        watches = (_OutputWatch(old_out, self), _OutputWatch(old_err, self))
+        sys.stdout, sys.stderr = watches
         sys.argv = [self.device_path(path), *argv]
         me = threading.get_ident()
         info = _DeviceThread("main", False)
@@ -692,7 +714,8 @@ class Device:
             if e.code not in (None, 0):
                 error = e
         except KeyboardInterrupt as e:
-            sys.stderr.write("KeyboardInterrupt\n")
+            if not isinstance(e, Terminated):
+                sys.stderr.write("KeyboardInterrupt\n")
             error = e
         except BaseException as e:  # noqa: BLE001 - the script's own failure is the result
             print_exception(e)
@@ -703,6 +726,8 @@ class Device:
                 sys.stderr.flush()
             finally:
                 sys.stdout, sys.stderr, sys.argv = old_out, old_err, old_argv
+                for w in watches:
+                    w.retire()
         result = self._result(error)
         self.modem.halt(result.reason)  # power the module off: the trace is complete
         for _ in range(2):
@@ -733,6 +758,10 @@ class Device:
         return result
 
     def _outcome(self, error: Optional[BaseException]) -> RunResult:
+        if self._stop is None and isinstance(error, KeyboardInterrupt):
+            status = 143 if isinstance(error, Terminated) else 130
+            return RunResult(status, REASON_TERMINATED if status == 143 else REASON_INTERRUPTED,
+                             error)
         if self._stop is not None:
             return self._stop
         if self.modem.halted():

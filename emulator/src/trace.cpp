@@ -113,22 +113,40 @@ std::string TraceEvent::finish() && {
 }
 
 void Trace::open(const std::string& path, bool append) {
-    auto f = std::make_unique<std::ofstream>(
-        path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
+    auto f = std::make_unique<std::ofstream>();
+    f->rdbuf()->pubsetbuf(nullptr, 0);  // batches of whole lines go out in one write
+    f->open(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
     if (!*f) throw UsageError("cannot write trace file '" + path + "'");
     file_ = std::move(f);
+}
+
+Trace::~Trace() {
+    flush();
 }
 
 void Trace::emit(TraceEvent ev) {
     if (!enabled()) return;
     std::string line = std::move(ev).finish();
-    if (file_) *file_ << line << '\n';
+    if (file_) {
+        pending_ += line;
+        pending_ += '\n';
+        if (pending_.size() >= kBatchBytes ||
+            std::chrono::steady_clock::now() - last_flush_ >= kFlushEvery) {
+            flush();
+        }
+    }
     if (listener_) listener_(line);
     if (keep_) lines_.push_back(std::move(line));
 }
 
 void Trace::flush() {
-    if (file_) file_->flush();
+    if (!file_) return;
+    if (!pending_.empty()) {
+        file_->write(pending_.data(), static_cast<std::streamsize>(pending_.size()));
+        pending_.clear();
+    }
+    file_->flush();
+    last_flush_ = std::chrono::steady_clock::now();
 }
 
 }  // namespace qpysim

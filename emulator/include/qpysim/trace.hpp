@@ -2,6 +2,7 @@
 // time, with keys in a fixed order so that the same run gives the same bytes.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <functional>
@@ -35,6 +36,10 @@ void append_json_string(std::string& out, std::string_view s);
 
 class Trace {
   public:
+    Trace() = default;
+    Trace(const Trace&) = delete;
+    Trace& operator=(const Trace&) = delete;
+    ~Trace();
     // Open FILE for writing (truncated, or appended to). Throws UsageError
     // naming the file.
     void open(const std::string& path, bool append = false);
@@ -44,12 +49,19 @@ class Trace {
     void set_listener(std::function<void(const std::string&)> fn) { listener_ = std::move(fn); }
     bool enabled() const noexcept { return file_ != nullptr || keep_ || listener_; }
 
+    // Lines reach the file whole, in batches: at least every kFlushEvery of
+    // wall time while events come, and at flush() (the modem flushes at its
+    // halt), so a run stopped by a signal leaves valid JSON Lines.
     void emit(TraceEvent ev);
     const std::vector<std::string>& lines() const noexcept { return lines_; }
     void flush();
+    static constexpr std::size_t kBatchBytes = 64 * 1024;
+    static constexpr std::chrono::milliseconds kFlushEvery{200};
 
   private:
     std::unique_ptr<std::ofstream> file_;
+    std::string pending_;  // whole lines not yet written
+    std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
     bool keep_ = false;
     std::vector<std::string> lines_;
     std::function<void(const std::string&)> listener_;
