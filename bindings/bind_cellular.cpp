@@ -86,7 +86,7 @@ void bind_cellular(py::module_& m) {
         "rtc_now",
         [](Modem& md) {
             py::gil_scoped_release nogil;
-            md.note_poll();
+            md.charge_call();
             return md.rtc_now();
         },
         py::arg("modem"), "RTC now, in Unix seconds (UTC).");

@@ -58,6 +58,15 @@ BytesView::~BytesView() {
     if (has_buffer_) PyBuffer_Release(&buffer_);
 }
 
+std::function<void(const char*)>& set_halted_error_fn() {
+    static auto* fn = new std::function<void(const char*)>();  // outlives teardown
+    return *fn;
+}
+
+void set_halted_error(const char* what) {
+    set_halted_error_fn()(what);
+}
+
 void bind_errors(py::module_& m) {
     m.def(
         "_set_oserror_class",
@@ -74,6 +83,7 @@ void bind_errors(py::module_& m) {
     PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> halted;
     halted.call_once_and_store_result(
         [&m] { return py::exception<Halted>(m, "DeviceHalt", PyExc_BaseException); });
+    set_halted_error_fn() = [](const char* what) { py::set_error(halted.get_stored(), what); };
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);

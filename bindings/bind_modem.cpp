@@ -161,9 +161,10 @@ void bind_modem(py::module_& m) {
         .def(
             "ticks_ns",
             [](Modem& md) {
-                // A script reading the clock in a loop is polling (virtual time).
+                // A clock read is a call into the module: a loop of them moves
+                // the clock (virtual time).
                 py::gil_scoped_release nogil;
-                md.note_poll();
+                md.charge_call();
                 return md.sched().now().count();
             },
             "Device time in ns, as utime's ticks read it.")
@@ -190,10 +191,20 @@ void bind_modem(py::module_& m) {
             py::arg("n"), "How many things keep the module busy (running osTimers).")
         .def("halt_reason", &Modem::halt_reason)
         .def("wait_halted", &Modem::wait_halted, py::call_guard<py::gil_scoped_release>())
-        .def("attach_thread", &Modem::attach_thread, py::arg("name"),
-             py::call_guard<py::gil_scoped_release>(),
-             "The calling thread runs device code (virtual time schedules it).")
-        .def("detach_thread", &Modem::detach_thread, py::call_guard<py::gil_scoped_release>())
+        .def(
+            "attach_thread",
+            [](Modem& md, const std::string& name) {
+                register_device_thread();
+                py::gil_scoped_release nogil;
+                md.attach_thread(name);
+            },
+            py::arg("name"), "The calling thread runs device code (virtual time schedules it).")
+        .def("detach_thread",
+             [](Modem& md) {
+                 forget_device_thread();
+                 py::gil_scoped_release nogil;
+                 md.detach_thread();
+             })
         .def("trace_lines",
              [](Modem& md) {
                  std::vector<std::string> lines;

@@ -24,6 +24,28 @@ ThreadRegistry& threads() {
     return *r;
 }
 
+}  // namespace
+
+unsigned long python_ident_of(std::thread::id id) {
+    std::lock_guard lk(threads().mu);
+    for (const auto& [ident, tid] : threads().ids) {
+        if (tid == id) return ident;
+    }
+    return 0;
+}
+
+void register_device_thread() {
+    std::lock_guard lk(threads().mu);
+    threads().ids[PyThread_get_thread_ident()] = std::this_thread::get_id();
+}
+
+void forget_device_thread() {
+    std::lock_guard lk(threads().mu);
+    threads().ids.erase(PyThread_get_thread_ident());
+}
+
+namespace {
+
 // A device thread that has been registered but has not started running yet.
 struct ThreadTicket {
     Participant* participant = nullptr;
@@ -63,10 +85,7 @@ void bind_sync(py::module_& m) {
     m.def(
         "enter_thread",
         [](Modem& md, const ThreadTicket& t) {
-            {
-                std::lock_guard lk(threads().mu);
-                threads().ids[PyThread_get_thread_ident()] = std::this_thread::get_id();
-            }
+            register_device_thread();
             py::gil_scoped_release nogil;
             md.enter_thread(t.participant);
         },
@@ -75,10 +94,7 @@ void bind_sync(py::module_& m) {
     m.def(
         "leave_thread",
         [](Modem& md) {
-            {
-                std::lock_guard lk(threads().mu);
-                threads().ids.erase(PyThread_get_thread_ident());
-            }
+            forget_device_thread();
             py::gil_scoped_release nogil;
             md.detach_thread();
         },

@@ -3,8 +3,10 @@
 // as long as any Python object refers to it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 
 #include <pybind11/pybind11.h>
@@ -21,18 +23,29 @@ namespace py = pybind11;
 // codes, which the firmware prints bare), as the dialect numbers it.
 [[noreturn]] void raise_os_error(const ErrnoTable& table, errc code);
 
+// Set DeviceHalt(what) as the pending Python error (GIL held), for code that
+// cannot throw through pybind11 (a trace function).
+void set_halted_error(const char* what);
+std::function<void(const char*)>& set_halted_error_fn();
+
+// The Python thread ident of a registered device thread (its core id), or 0.
+unsigned long python_ident_of(std::thread::id id);
+// Register / forget the calling thread as a device thread (GIL held).
+void register_device_thread();
+void forget_device_thread();
+
 // Run f; a core Error becomes the dialect's OSError. f releases the GIL itself
 // around the blocking part, so the exception is converted with the GIL held.
 template <class F>
 decltype(auto) guarded(Modem& modem, F&& f) {
     try {
+        if (modem.sched().is_virtual()) {
+            // Every call into the module costs device time (Modem::charge_call).
+            py::gil_scoped_release nogil;
+            modem.charge_call();
+        }
         return std::forward<F>(f)();
     } catch (const Error& e) {
-        if (e.code_value() == errc::would_block) {
-            // A non-blocking call that found nothing: a poll, for virtual time.
-            py::gil_scoped_release nogil;
-            modem.note_poll();
-        }
         raise_os_error(modem.errnos(), e.code_value());
     }
 }
@@ -65,6 +78,7 @@ void bind_modem(py::module_& m);
 void bind_socket(py::module_& m);
 void bind_cellular(py::module_& m);
 void bind_sync(py::module_& m);
+void bind_spin(py::module_& m);
 void bind_cli(py::module_& m);
 void bind_faults(py::module_& m);
 void bind_services(py::module_& m);

@@ -13,5 +13,6 @@ PYBIND11_MODULE(_core, m, pybind11::mod_gil_not_used()) {
     bind_socket(m);
     bind_cellular(m);
     bind_sync(m);
+    bind_spin(m);
     bind_cli(m);
 }

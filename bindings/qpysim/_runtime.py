@@ -14,7 +14,6 @@ from __future__ import annotations
 import builtins
 import contextlib
 import ctypes
-import io
 import sys
 import threading
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import _core
+from ._console import _OutputWatch
 from ._faults import Faults
 from ._fs import DeviceFS
 from ._mpsource import BUILTINS as _MP_BUILTINS
@@ -160,49 +160,6 @@ def current_device() -> "Device":
     return dev
 
 
-_RETIRED_STREAMS: list = []  # see _OutputWatch.retire
-
-
-class _OutputWatch(io.TextIOBase):
-    """A text stream that passes writes through and watches for given texts."""
-
-    def __init__(self, target, device: "Device"):
-        super().__init__()
-        self._target = target
-        self._device = device
-        self._tail = ""
-
-    def write(self, s: str) -> int:
-        if not isinstance(s, str):
-            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
-        n = self._target.write(s)
-        device = self._device
-        if device is not None:
-            device._watch_output(self, s)
-        return n if n is not None else len(s)
-
-    def retire(self) -> None:
-        """The run is over: pass writes through, and stay alive for good.
-
-        CPython 3.11's print() holds a borrowed reference to sys.stdout while it
-        writes, so a device thread still printing when the run restores the
-        streams would write through a freed object if this was the last
-        reference (a crash in about one run in ten with printing threads).
-        """
-        self._device = None
-        _RETIRED_STREAMS.append(self)
-
-    def flush(self) -> None:
-        self._target.flush()
-
-    @property
-    def encoding(self):  # type: ignore[override]
-        return getattr(self._target, "encoding", "utf-8")
-
-    def isatty(self) -> bool:
-        return getattr(self._target, "isatty", lambda: False)()
-
-
 class RunResult:
     """How a run ended: the exit status and why."""
 
@@ -246,6 +203,7 @@ class Device:
         self._stop_lock = threading.Lock()
         self._threads: dict[int, _DeviceThread] = {}
         self._threads_lock = threading.Lock()
+        self._run_over = threading.Event()  # set when run() returns
         self._callbacks: dict[str, Callable] = {}
         self._dispatcher_started = False
         # Things that keep a device busy after its main script returns (osTimers).
@@ -641,9 +599,24 @@ class Device:
         threading.Timer(_GRACE, self._stop_spinners, args=(threading.get_ident(),)).start()
 
     def _stop_spinners(self, exempt: int) -> None:
-        for info in self._live_threads(include_daemons=True):
-            if info.ident != exempt:
-                _async_raise(info.ident, DeviceHalt)
+        # Under the lock: a thread that has left the list (the main script
+        # back in run()) is never raised in.
+        with self._threads_lock:
+            for info in self._threads.values():
+                if (info.ident != exempt and info.thread is not None
+                        and info.thread.is_alive()):
+                    _async_raise(info.ident, DeviceHalt)
+
+    def _watch_halt(self) -> None:
+        """However the module halts (a --timeout, a reboot fault...), a device
+        thread that spins in plain Python, which no device call will ever
+        stop, gets DeviceHalt after the grace period. In virtual time the spin
+        watch stops it first; this is what makes --timeout fire in real time
+        on `while True: pass`."""
+        self.modem.wait_halted()
+        if self._run_over.wait(_GRACE):
+            return
+        self._stop_spinners(0)
 
     def _halt_self(self) -> None:
         if self._stop is None:
@@ -697,6 +670,11 @@ class Device:
         with self._threads_lock:
             self._threads[me] = info
         error: Optional[BaseException] = None
+        self._run_over.clear()
+        spin_watch = _core.SpinWatch(self.modem)
+        halt_watch = threading.Thread(target=self._watch_halt, name="qpysim halt watch",
+                                      daemon=True)
+        halt_watch.start()
         try:
             self.modem.set_interrupt_check()
             try:
@@ -704,7 +682,8 @@ class Device:
                     exec(code, main.__dict__)
             finally:
                 with self._threads_lock:
-                    self._threads.pop(me, None)
+                    self._threads.pop(me, None)  # a stop raised as it left lands below
+                _core.clear_spin_trace()  # the caller's own code runs untraced
             self._wait_for_background()
         except DeviceHalt:
             pass
@@ -734,6 +713,11 @@ class Device:
             for t in self._live_threads(include_daemons=True):
                 t.thread.join(_GRACE)  # type: ignore[union-attr]
             self._stop_spinners(me)
+        self._run_over.set()
+        # Both end now (the module is halted); one left inside a core call
+        # at interpreter exit would die there (std::terminate).
+        halt_watch.join()
+        spin_watch.close()
         return result
 
     def _wait_for_background(self) -> None:

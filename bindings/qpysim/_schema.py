@@ -202,6 +202,10 @@ def build_schema() -> dict:
                          "sockets": {"type": "integer", "minimum": 1, "maximum": 64},
                          "sndbuf": BYTES,
                          "rcvbuf": BYTES,
+                         "call_cost": dict(DURATION, description="device time one call into "
+                                           "the module costs (default 20us)"),
+                         "line_cost": dict(DURATION, description="device time one line of a "
+                                           "spinning device thread costs (default 1us)"),
                      }},
                 ],
             },

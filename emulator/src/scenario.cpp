@@ -512,7 +512,7 @@ void parse_module(const ConfigReader& r, const YAML::Node& n, Scenario& s) {
         return;
     }
     r.expect_map(n, "module");
-    r.check_keys(n, {"model", "sockets", "sndbuf", "rcvbuf"}, "module");
+    r.check_keys(n, {"model", "sockets", "sndbuf", "rcvbuf", "call_cost", "line_cost"}, "module");
     if (const auto v = n["model"]) model(v);
     if (const auto v = n["sockets"]) {
         const auto k = r.unsigned_int(v, "sockets");
@@ -528,6 +528,15 @@ void parse_module(const ConfigReader& r, const YAML::Node& n, Scenario& s) {
                                      text + "'");
             }
             (std::string(key) == "sndbuf" ? s.sndbuf : s.rcvbuf) = static_cast<std::size_t>(*b);
+        }
+    }
+    // The module's CPU in device time (README "Device time").
+    for (const char* key : {"call_cost", "line_cost"}) {
+        if (const auto v = n[key]) {
+            const Duration d = r.duration(v, key);
+            if (d > std::chrono::seconds(1))
+                r.fail(v.Mark(), std::string(key) + " must be at most 1s");
+            (std::string(key) == "call_cost" ? s.call_cost : s.line_cost) = d;
         }
     }
 }
@@ -631,6 +640,8 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
     if (s.sockets) config.socket_limit = s.sockets;
     if (s.sndbuf) config.sndbuf = s.sndbuf;
     if (s.rcvbuf) config.rcvbuf = s.rcvbuf;
+    if (s.call_cost) config.call_cost = s.call_cost;
+    if (s.line_cost) config.line_cost = s.line_cost;
     for (const auto& e : s.timeline)
         config.timeline.push_back(e);
     // Every peer in-process: virtual time unless the scenario says otherwise.
@@ -681,12 +692,14 @@ std::string describe(const Scenario& s) {
         for (const auto& [from, to] : s.forward)
             o << "    " << from << " -> " << to << "\n";
     }
-    const auto limits = s.sockets || s.sndbuf || s.rcvbuf;
+    const auto limits = s.sockets || s.sndbuf || s.rcvbuf || s.call_cost || s.line_cost;
     if (limits) {
         o << "  limits: ";
         if (s.sockets) o << " " << *s.sockets << " sockets";
         if (s.sndbuf) o << " sndbuf " << *s.sndbuf << " B";
         if (s.rcvbuf) o << " rcvbuf " << *s.rcvbuf << " B";
+        if (s.call_cost) o << " call " << to_seconds(*s.call_cost) * 1e6 << " us";
+        if (s.line_cost) o << " line " << to_seconds(*s.line_cost) * 1e6 << " us";
         o << "\n";
     }
     if (s.sim || s.registration || s.csq || s.network_operator) {

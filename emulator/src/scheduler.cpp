@@ -216,7 +216,7 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
         });
     }
     me->state = Participant::State::blocked;
-    me->polls = 0;
+    const DeviceTime blocked_at = now();
     if (running_ == me) running_ = nullptr;
     if (!running_) dispatch();
     try {
@@ -227,6 +227,9 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
     }
     if (t) cancel(t);
     me->timed_out = false;
+    // Time spent blocked pays for the calls made before (see charge()).
+    const Duration waited = now() - blocked_at;
+    me->debt = waited >= me->debt ? Duration{0} : me->debt - waited;
     return w.notified;
 }
 
@@ -262,6 +265,7 @@ void Scheduler::enter(std::unique_lock<std::mutex>& lk, Participant* p) {
     if (mode_ == ClockMode::real || !p) return;
     tl_scheduler = this;
     tl_participant = p;
+    p->thread = std::this_thread::get_id();
     if (!running_) dispatch();
     wait_for_baton(lk, p);
 }
@@ -305,11 +309,25 @@ void Scheduler::yield(std::unique_lock<std::mutex>& lk) {
     wait_for_baton(lk, me);
 }
 
-void Scheduler::note_poll(std::unique_lock<std::mutex>& lk) {
+void Scheduler::charge(std::unique_lock<std::mutex>& lk, Duration cost, bool call) {
     Participant* me = current();
     if (mode_ != ClockMode::virtual_time || !me) return;
-    if (++me->polls <= kFreePolls) return;
-    sleep_until(lk, now() + kPollCost);
+    if (call) ++me->calls;
+    me->debt += cost;
+    if (me->debt < kQuantum) return;
+    const Duration due = me->debt;
+    me->debt = Duration{0};
+    sleep_until(lk, now() + due);
+}
+
+std::optional<Scheduler::SpinProbe> Scheduler::spin_probe() const {
+    if (mode_ != ClockMode::virtual_time || !running_) return std::nullopt;
+    return SpinProbe{running_->thread, running_->id, running_->calls};
+}
+
+std::uint64_t Scheduler::calls_of_current() const noexcept {
+    const Participant* me = current();
+    return me ? me->calls : 0;
 }
 
 void Scheduler::make_ready(Participant* p) {

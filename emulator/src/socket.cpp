@@ -535,10 +535,8 @@ Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
         fin_reported_ = true;
         fail(errc::not_connected);
     }
-    // End of stream: b'' now and on every later call, at once. A loop that
-    // keeps reading it polls without blocking: in virtual time it pays for
-    // it (Scheduler::note_poll), so such a loop cannot freeze the clock.
-    sched_.note_poll(lk);
+    // End of stream: b'' now and on every later call, at once (a loop that
+    // keeps reading it pays for each call: Modem::charge_call).
     return {};
 }
 

@@ -77,6 +77,8 @@ struct ModemConfig {
     std::optional<int> socket_limit;
     std::optional<std::size_t> sndbuf;
     std::optional<std::size_t> rcvbuf;
+    std::optional<Duration> call_cost;
+    std::optional<Duration> line_cost;
     // Faults in force from power-on (the scenario's link: and faults:), and
     // the timeline, in scenario time; timeline_offset is the scenario time at
     // this power-on (the uptime of earlier boots).
@@ -112,8 +114,14 @@ class Modem final : public LinkHost, private ModuleControl {
     std::vector<AddrInfo> getaddrinfo(const std::string& host, int port);
     // Device-time sleep for the calling device thread.
     void sleep(Duration d);
-    // The calling device thread polled without blocking (see Scheduler::note_poll).
-    void note_poll();
+    // A call into the module from the calling device thread: in virtual time
+    // it costs call_cost of device time (Scheduler::charge).
+    void charge_call();
+    // The calling device thread ran `lines` lines of plain Python (the spin
+    // watch counts them): line_cost each, not a call.
+    void charge_lines(std::uint64_t lines);
+    Duration call_cost() const noexcept { return call_cost_; }
+    Duration line_cost() const noexcept { return line_cost_; }
 
     // ---- cellular (take the lock) ----
     // dataCall.activate(): true on success (needs SIM, registration, full
@@ -347,9 +355,13 @@ class Modem final : public LinkHost, private ModuleControl {
     std::vector<std::weak_ptr<Connection>> connections_;  // for Connection::poke
     std::array<bool, Cellular::kPdpCount> pdp_blocked_{};
     int csq_before_coverage_loss_ = 24;
+    // Time a data call takes to come up.
+    static constexpr Duration kPdpActivation = std::chrono::milliseconds(300);
     int socket_limit_;
     std::size_t sndbuf_;
     std::size_t rcvbuf_;
+    Duration call_cost_;
+    Duration line_cost_;
     std::map<std::string, std::vector<IpAddress>> answers_;  // names the device looked up
     // Timeline `after:` entries waiting for an event: event -> entry indexes.
     std::map<std::string, std::vector<std::size_t>> waiting_;

@@ -141,6 +141,12 @@ struct ModuleProfile {
     std::string product_id;  // modem.getDevProductId()
     std::string sysname;     // uos.uname() sysname
     std::string default_apn = "cmnet";
+    // The module's CPU in virtual time (README "Device time"): what one call
+    // into the firmware (a socket call, a clock read) costs, and one line of
+    // plain Python a device thread spins on. Estimates for a MicroPython
+    // interpreter on these 500 MHz-class application cores, not measured.
+    Duration call_cost = std::chrono::microseconds(20);
+    Duration line_cost = std::chrono::microseconds(1);
 };
 
 // Every known dialect / module, in the order `qpysim dialects|modules` lists them.

@@ -47,10 +47,13 @@ struct Scenario {
     std::optional<int> csq;
     std::optional<Operator> network_operator;
     std::vector<PdpSetup> pdp;
-    // Module limits (module: {model, sockets, sndbuf, rcvbuf}).
+    // Module limits and CPU (module: {model, sockets, sndbuf, rcvbuf,
+    // call_cost, line_cost}).
     std::optional<int> sockets;
     std::optional<std::size_t> sndbuf;
     std::optional<std::size_t> rcvbuf;
+    std::optional<Duration> call_cost;
+    std::optional<Duration> line_cost;
     // link:, faults: and timeline:, all as timeline entries (link: and faults:
     // are entries at 0 s), in file order.
     std::vector<TimelineEntry> timeline;

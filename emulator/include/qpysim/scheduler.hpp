@@ -155,12 +155,26 @@ class Scheduler {
     // Hand the baton to the next ready participant without blocking on
     // anything else (a device thread that polls in a loop lets others run).
     void yield(std::unique_lock<std::mutex>& lk);
-    // A device thread polled (read the clock, got EAGAIN...) without blocking.
-    // In virtual time, after kFreePolls in a row each poll costs kPollCost of
-    // device time, so a busy-wait loop cannot freeze the clock forever.
-    void note_poll(std::unique_lock<std::mutex>& lk);
-    static constexpr int kFreePolls = 1000;
-    static constexpr Duration kPollCost = std::chrono::milliseconds(1);
+    // Virtual time: a device call costs device time (the module's CPU is not
+    // free), so no loop of calls can freeze the clock. The calling
+    // participant's unpaid cost is paid in kQuantum steps: it sleeps, and
+    // other participants and timers run. Time it spends blocked pays it too.
+    // `call`: counts as a call into the module (SpinProbe::calls); the
+    // spin watch's charges for plain Python lines do not.
+    void charge(std::unique_lock<std::mutex>& lk, Duration cost, bool call = true);
+    static constexpr Duration kQuantum = std::chrono::milliseconds(1);
+
+    // Virtual time: who holds the baton, and how many calls it has made. A
+    // holder whose count stands still while wall time passes runs plain
+    // Python (a spin): the bindings' spin watch preempts it.
+    struct SpinProbe {
+        std::thread::id thread;
+        std::uint64_t participant = 0;
+        std::uint64_t calls = 0;
+    };
+    std::optional<SpinProbe> spin_probe() const;
+    // The calling participant's call count (0 outside virtual time).
+    std::uint64_t calls_of_current() const noexcept;
 
     // Stop one device thread (_thread.stop_thread): its current or next wait
     // throws Halted("the thread was stopped"). Lock held.
@@ -268,7 +282,9 @@ struct Participant {
     std::uint64_t id = 0;
     std::string name;
     bool daemon = false;
-    int polls = 0;  // polls since it last blocked
+    std::thread::id thread;   // set when it enters
+    Duration debt{0};         // device time its calls cost and it has not yet paid
+    std::uint64_t calls = 0;  // charged calls into the module
     State state = State::ready;
     std::condition_variable cv;
     bool timed_out = false;

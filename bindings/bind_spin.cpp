@@ -1,0 +1,189 @@
+// The spin watch (virtual time). Only the device thread holding the baton runs,
+// so one that loops in plain Python (`while flag: pass`) without calling into
+// the module would hold it for ever: no other device thread, timer or fault
+// could run and device time would freeze. A host thread looks every kLook of
+// wall time (50 ms) at who holds the baton; a holder whose call count has not moved
+// since the last look is spinning, and the watch sets a C line tracer on that
+// Python thread. The tracer charges the module's line_cost per line, in
+// batches of kLinesPerCharge (the thread sleeps that long in device time and
+// the others run), until the thread calls into the module again; then it takes
+// itself off, so code that does not spin runs untraced, at full speed.
+//
+// Deterministic in device time and in the trace: a spinner is charged from the
+// device time at which it began to spin, in fixed steps. How many loop
+// iterations it ran before the watch noticed it depends on wall time, which
+// only a script counting its own iterations can observe (README "Device time").
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <Python.h>
+#include <frameobject.h>
+
+#include "common.hpp"
+
+namespace qpysim::py_bindings {
+
+namespace {
+
+constexpr auto kLook = std::chrono::milliseconds(50);
+constexpr std::uint64_t kLinesPerCharge = 1000;
+constexpr const char* kCapsule = "qpysim.spin";
+
+struct SpinState {
+    std::shared_ptr<Modem> modem;
+    unsigned long ident = 0;  // the Python thread it was set for
+    std::uint64_t calls = 0;  // its call count when the watch saw it spin
+    std::uint64_t lines = 0;
+};
+
+int spin_tracer(PyObject* obj, PyFrameObject*, int what, PyObject*);
+
+void take_off(PyObject* obj) {
+    Py_INCREF(obj);  // PyEval_SetTrace drops the tracer's reference to it
+    PyEval_SetTrace(nullptr, nullptr);
+    Py_DECREF(obj);
+}
+
+int spin_tracer(PyObject* obj, PyFrameObject*, int what, PyObject*) {
+    if (what != PyTrace_LINE) return 0;
+    auto* st = static_cast<SpinState*>(PyCapsule_GetPointer(obj, kCapsule));
+    if (!st) return -1;
+    if (st->ident != PyThread_get_thread_ident()) {  // set on every thread (3.13+)
+        take_off(obj);
+        return 0;
+    }
+    if (++st->lines < kLinesPerCharge) return 0;
+    st->lines = 0;
+    std::uint64_t calls = 0;
+    bool device = false;
+    // st must outlive the GIL's release below, whatever happens to the trace.
+    const py::object keep = py::reinterpret_borrow<py::object>(obj);
+    try {
+        {
+            py::gil_scoped_release nogil;
+            auto lk = st->modem->lock();
+            device = st->modem->sched().is_participant();
+            calls = st->modem->sched().calls_of_current();
+        }
+        // It called into the module (not spinning), or it is no longer a
+        // device thread of that module (the run is over).
+        if (!device || calls != st->calls) {
+            take_off(obj);
+            return 0;
+        }
+        py::gil_scoped_release nogil;
+        st->modem->charge_lines(kLinesPerCharge);
+    } catch (const Halted& e) {
+        take_off(obj);  // once: the thread's own clean-up runs untraced
+        set_halted_error(e.what());
+        return -1;
+    } catch (py::error_already_set& e) {  // Ctrl-C while it slept
+        e.restore();
+        return -1;
+    }
+    return 0;
+}
+
+// Set the tracer on the Python thread `ident`, unless it has a trace function
+// already (a debugger or coverage: left alone). GIL held.
+void set_tracer(const std::shared_ptr<Modem>& md, unsigned long ident, std::uint64_t calls) {
+    for (PyThreadState* ts = PyInterpreterState_ThreadHead(PyInterpreterState_Main()); ts;
+         ts = PyThreadState_Next(ts)) {
+        if (ts->thread_id != ident) continue;
+        // Ours already (it takes itself off when it is stale), or a
+        // debugger's or coverage's: left alone.
+        if (ts->c_tracefunc != nullptr) return;
+        auto* st = new SpinState{md, ident, calls, 0};
+        PyObject* cap = PyCapsule_New(st, kCapsule, [](PyObject* c) {
+            delete static_cast<SpinState*>(PyCapsule_GetPointer(c, kCapsule));
+        });
+        if (!cap) {
+            delete st;
+            PyErr_Clear();
+            return;
+        }
+#if PY_VERSION_HEX >= 0x030D0000
+        PyEval_SetTraceAllThreads(spin_tracer, cap);  // the others take it off at once
+#else
+        if (_PyEval_SetTrace(ts, spin_tracer, cap) != 0) PyErr_Clear();
+#endif
+        Py_DECREF(cap);
+        return;
+    }
+}
+
+class SpinWatch {
+  public:
+    explicit SpinWatch(std::shared_ptr<Modem> md) : modem_(std::move(md)) {
+        if (modem_->sched().is_virtual()) thread_ = std::thread([this] { run(); });
+    }
+    ~SpinWatch() { close(); }
+    SpinWatch(const SpinWatch&) = delete;
+    SpinWatch& operator=(const SpinWatch&) = delete;
+
+    // Stop and join the watch. The GIL must not be held: the watch may be
+    // waiting for it.
+    void close() {
+        {
+            std::lock_guard lk(mu_);
+            stop_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) thread_.join();
+    }
+
+  private:
+    void run() {
+        std::optional<Scheduler::SpinProbe> last;
+        std::unique_lock lk(mu_);
+        while (!cv_.wait_for(lk, kLook, [this] { return stop_; })) {
+            std::optional<Scheduler::SpinProbe> now;
+            {
+                auto ml = modem_->lock();
+                if (modem_->sched().halted()) return;
+                now = modem_->sched().spin_probe();
+            }
+            if (now && last && now->participant == last->participant && now->calls == last->calls) {
+                const unsigned long ident = python_ident_of(now->thread);
+                if (ident != 0) {
+                    lk.unlock();
+                    if (Py_IsInitialized() && !_Py_IsFinalizing()) {
+                        const PyGILState_STATE g = PyGILState_Ensure();
+                        set_tracer(modem_, ident, now->calls);
+                        PyGILState_Release(g);
+                    }
+                    lk.lock();
+                }
+            }
+            last = now;
+        }
+    }
+
+    std::shared_ptr<Modem> modem_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool stop_ = false;
+    std::thread thread_;
+};
+
+}  // namespace
+
+void bind_spin(py::module_& m) {
+    m.def(
+        "clear_spin_trace",
+        [] {
+            if (PyThreadState_Get()->c_tracefunc == spin_tracer) PyEval_SetTrace(nullptr, nullptr);
+        },
+        "Take the spin watch's tracer off the calling thread, if it is there.");
+    py::class_<SpinWatch>(m, "SpinWatch",
+                          "Preempts a device thread spinning in plain Python (virtual time).")
+        .def(py::init<std::shared_ptr<Modem>>(), py::arg("modem"),
+             py::call_guard<py::gil_scoped_release>())
+        .def("close", &SpinWatch::close, py::call_guard<py::gil_scoped_release>());
+}
+
+}  // namespace qpysim::py_bindings

@@ -1,0 +1,123 @@
+"""Device time cannot freeze: what calls and spinning cost (README "Device time
+cannot freeze"), in virtual time and, for --timeout, in real time."""
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from device_run import run_device
+
+QPYSIM = str(__import__("pathlib").Path(sys.executable).with_name("qpysim"))
+
+ECHO = "hosts:\n  echo.qpysim.test:\n    7: echo\nclock: virtual\n"
+
+
+def scenario(tmp_path, text):
+    p = tmp_path / "scenario.yaml"
+    p.write_text(text)
+    return str(p)
+
+
+def test_each_call_costs_20us_paid_in_1ms_steps(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import utime
+        t0 = utime.ticks_us()
+        for i in range(5000):
+            utime.ticks_us()
+        print(utime.ticks_diff(utime.ticks_us(), t0))
+    """)
+    assert result.status == 0, err
+    # 5001 reads after t0's, 20 us each, paid in whole milliseconds.
+    assert out.split() == ["100000"]
+
+
+def test_the_call_cost_is_the_scenarios_module_call_cost(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import utime
+        t0 = utime.ticks_us()
+        for i in range(5000):
+            utime.ticks_us()
+        print(utime.ticks_diff(utime.ticks_us(), t0))
+    """, scenario=scenario(tmp_path, "module:\n  call_cost: 100us\nclock: virtual\n"))
+    assert result.status == 0, err
+    assert out.split() == ["500000"]
+
+
+def test_a_zero_latency_echo_loop_moves_the_clock(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import usocket, utime
+        s = usocket.socket()
+        s.connect(("echo.qpysim.test", 7))
+        t0 = utime.ticks_ms()
+        for i in range(1000):
+            s.send(b"x")
+            assert s.recv(1) == b"x"
+        print(utime.ticks_diff(utime.ticks_ms(), t0))
+    """, scenario=scenario(tmp_path, ECHO), clock=None)
+    assert result.status == 0, err
+    elapsed = int(out.split()[0])
+    assert 39 <= elapsed <= 41  # 1000 round trips of two 20 us calls
+
+
+def test_waiting_pays_for_the_calls_before_it(tmp_path, capsys):
+    # A script that waits between its calls sees exactly the times it asked for.
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import utime
+        for i in range(3):
+            for k in range(40):
+                utime.ticks_ms()
+            utime.sleep_ms(100)
+        print(utime.ticks_ms())
+    """)
+    assert result.status == 0, err
+    assert out.split() == ["300"]
+
+
+def test_a_spinning_thread_lets_the_others_run(tmp_path, capsys):
+    # QuecPython's thread examples wait on a flag in plain Python: the thread
+    # that clears it must get to run, and at the device time it asked for.
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import _thread, utime
+        flag = True
+        def waker():
+            global flag
+            utime.sleep(2)
+            print("cleared at", utime.ticks_ms())
+            flag = False
+        _thread.start_new_thread(waker, ())
+        while flag:
+            pass
+        print("seen at", utime.ticks_ms())
+    """)
+    assert result.status == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "cleared at 2000"
+    assert lines[1] in ("seen at 2000", "seen at 2001")
+
+
+def test_a_spinning_thread_stops_at_the_timeout_in_virtual_time(tmp_path, capsys):
+    started = time.monotonic()
+    result, out, err, dev = run_device(tmp_path, capsys, """
+        while True:
+            pass
+    """, timeout=5)
+    assert result.status == 3, err
+    assert dev.modem.now() == pytest.approx(5.0, abs=0.002)
+    assert time.monotonic() - started < 30  # bounded: it ends, it does not hang
+
+
+@pytest.mark.parametrize("clock", ["real", "virtual"])
+def test_timeout_fires_on_while_true_pass(tmp_path, clock):
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        print("spinning")
+        while 1:
+            pass
+    """))
+    r = subprocess.run([QPYSIM, "run", "--clock", clock, "--timeout", "1", str(script)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3, r.stderr
+    assert "device-time limit" in r.stderr
