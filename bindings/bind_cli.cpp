@@ -25,6 +25,7 @@ py::dict to_dict(const cli::RunOptions& o) {
     d["dialect"] = o.dialect.empty() ? py::object(py::none()) : py::str(o.dialect);
     d["verbosity"] = o.verbosity;
     d["max_restarts"] = o.max_restarts;
+    d["check_replay"] = o.check_replay;
     return d;
 }
 

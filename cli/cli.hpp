@@ -40,6 +40,7 @@ struct RunOptions {
     std::string dialect;
     int verbosity = 0;  // -v raises, -q lowers
     int max_restarts = 5;
+    bool check_replay = false;  // run twice, compare the traces
 };
 
 struct Hooks {

@@ -58,6 +58,9 @@ void setup_run(CLI::App& app, RunOptions& opts) {
     app.add_option("--max-restarts", opts.max_restarts,
                    "How many misc.Power.powerRestart() reboots before giving up")
         ->check(CLI::NonNegativeNumber);
+    app.add_flag("--check-replay", opts.check_replay,
+                 "Run twice with the same seed and compare the traces: exit 0 if identical, "
+                 "else 1 and the first differing line");
     app.add_flag_function(
         "-v,--verbose", [&opts](std::int64_t n) { opts.verbosity += static_cast<int>(n); },
         "More emulator output (repeat for more)");

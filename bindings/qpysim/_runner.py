@@ -80,6 +80,9 @@ def run(options: dict) -> int:
 
 
 def _run(options: dict) -> int:
+    if options.get("check_replay"):
+        from ._replay import check_replay
+        return check_replay(options)
     verbosity = options.get("verbosity", 0)
     _core.set_log_verbosity(verbosity)
     max_restarts = options.get("max_restarts", 5)

@@ -130,7 +130,8 @@ Modem::~Modem() {
     sched_.stop_io();
     auto lk = lock();
     gateway_.reset();
-    lingering_.clear();
+    auto lingering = std::move(lingering_);  // a freed pcb unlingers itself
+    lingering.clear();
     trace_.flush();
 }
 
@@ -460,7 +461,7 @@ void Modem::deactivate_pdp_locked(int id, const char* why) {
     };
     for (const auto& w : table_)
         consider(w.lock());
-    for (const auto& [raw, s] : lingering_)
+    for (const auto& s : lingering_)
         consider(s);
     for (auto& s : hit)
         s->drop_silently(errc::conn_aborted);
@@ -739,7 +740,7 @@ bool Modem::port_in_use(SockType type, std::uint16_t port, const Socket* except)
     for (const auto& w : table_) {
         if (uses(w.lock())) return true;
     }
-    for (const auto& [raw, s] : lingering_) {
+    for (const auto& s : lingering_) {
         if (uses(s)) return true;
     }
     for (const auto& w : listeners_) {
@@ -861,8 +862,9 @@ void Modem::udp_bound(const std::shared_ptr<Socket>& s) {
 }
 
 void Modem::linger(std::shared_ptr<Socket> s) {
-    const Socket* raw = s.get();
-    lingering_[raw] = std::move(s);
+    if (std::find(lingering_.begin(), lingering_.end(), s) == lingering_.end()) {
+        lingering_.push_back(std::move(s));
+    }
     // lwIP's pcb pool is fixed: when closed connections pile up in TIME-WAIT,
     // tcp_alloc recycles the oldest of them (tcp_kill_timewait). Keep as many
     // as the socket table holds, so a loop of connect/close stays bounded.
@@ -870,11 +872,11 @@ void Modem::linger(std::shared_ptr<Socket> s) {
     Socket* oldest = nullptr;
     DeviceTime oldest_until{};
     for (const auto& entry : lingering_) {
-        const auto until = entry.second->time_wait_until();
+        const auto until = entry->time_wait_until();
         if (!until) continue;
         ++in_time_wait;
-        if (!oldest || *until < oldest_until) {
-            oldest = entry.second.get();
+        if (!oldest || *until < oldest_until) {  // ties: the first to close
+            oldest = entry.get();
             oldest_until = *until;
         }
     }
@@ -884,7 +886,9 @@ void Modem::linger(std::shared_ptr<Socket> s) {
 }
 
 void Modem::unlinger(const Socket* s) {
-    lingering_.erase(s);
+    lingering_.erase(std::remove_if(lingering_.begin(), lingering_.end(),
+                                    [s](const auto& p) { return p.get() == s; }),
+                     lingering_.end());
 }
 
 void Modem::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& local,

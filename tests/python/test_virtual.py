@@ -427,3 +427,30 @@ def test_recycled_time_wait_pcbs_are_in_the_trace(tmp_path, capsys):
     # as lwIP's fixed pcb pool does, the oldest is recycled once as many as the
     # socket table (15) wait: of 40 closes, at most 16 are left waiting.
     assert 40 - 16 <= recycled <= 40 - 15
+
+
+def test_sockets_closed_at_one_instant_recycle_in_the_order_they_closed(tmp_path, capsys):
+    # Four connections closed at the same device instant share their TIME-WAIT
+    # deadline; the pool recycles the first to have closed, whatever the heap.
+    result, out, err, dev = run_device(tmp_path, capsys, """
+        import usocket
+        addr = usocket.getaddrinfo('echo.test', 7)[0][-1]
+        socks = []
+        for i in range(4):
+            s = usocket.socket()
+            s.connect(addr)
+            socks.append(s)
+        for s in reversed(socks):
+            s.close()
+        for i in range(2):
+            s = usocket.socket()
+            s.connect(addr)
+            s.close()
+    """, scenario=scenario(tmp_path, SERVICES + "module:\n  sockets: 4\n"), clock=None,
+        trace_in_memory=True)
+    assert result.status == 0, err
+    events = [json.loads(line) for line in dev.modem.trace_lines()]
+    closes = [e for e in events if e["ev"] == "close"]
+    recycled = [e["sock"] for e in events if e["ev"] == "time_wait_recycled"]
+    assert len({e["t"] for e in closes[:4]}) == 1  # one instant
+    assert recycled == [closes[0]["sock"]]

@@ -334,7 +334,9 @@ class Modem final : public LinkHost, private ModuleControl {
     std::vector<std::weak_ptr<Socket>> table_;
     std::vector<std::weak_ptr<Socket>> listeners_;
     std::vector<std::weak_ptr<Socket>> bound_udp_;
-    std::map<const Socket*, std::shared_ptr<Socket>> lingering_;
+    // In the order they closed: never ordered by address, so which TIME-WAIT
+    // pcb is recycled, and the order of drops, is the same every run.
+    std::vector<std::shared_ptr<Socket>> lingering_;
     std::uint16_t next_ephemeral_tcp_;
     std::uint16_t next_ephemeral_udp_;
     std::uint64_t next_conn_id_ = 1;
