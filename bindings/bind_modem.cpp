@@ -190,6 +190,9 @@ void bind_modem(py::module_& m) {
             },
             py::arg("n"), "How many things keep the module busy (running osTimers).")
         .def("halt_reason", &Modem::halt_reason)
+        .def("set_listening", &Modem::set_listening, py::arg("on"),
+             py::call_guard<py::gil_scoped_release>())
+        .def("events_ahead", &Modem::events_ahead, py::call_guard<py::gil_scoped_release>())
         .def("wait_halted", &Modem::wait_halted, py::call_guard<py::gil_scoped_release>())
         .def(
             "attach_thread",

@@ -119,6 +119,7 @@ REASON_EXPECT = "the expected text appeared"
 REASON_EXPECT_MISSING = "this --expect text never appeared"
 REASON_FAIL_TEXT = "the fail text appeared"
 REASON_SCRIPT_ENDED = "the script ended"
+REASON_CALLBACKS_DONE = "the script ended, and no event was left that could call its callbacks"
 REASON_POWER_DOWN = "the script powered the module down"
 REASON_RESTART = "the script restarted the module"
 REASON_INTERRUPTED = "interrupted (Ctrl-C)"
@@ -204,6 +205,7 @@ class Device:
         self._threads: dict[int, _DeviceThread] = {}
         self._threads_lock = threading.Lock()
         self._run_over = threading.Event()  # set when run() returns
+        self._ran_on = False  # the module ran on for callbacks after the script
         self._callbacks: dict[str, Callable] = {}
         self._dispatcher_started = False
         # Things that keep a device busy after its main script returns (osTimers).
@@ -537,8 +539,11 @@ class Device:
         """Route device events of `kind` ("pdp"...) to fn(args) in the callback thread."""
         if fn is None:
             self._callbacks.pop(kind, None)
+        else:
+            self._callbacks[kind] = fn
+        self.modem.set_listening(bool(self._callbacks))
+        if fn is None:
             return
-        self._callbacks[kind] = fn
         if not self._dispatcher_started:
             self._dispatcher_started = True
             self.start_thread(self._dispatch, name="callbacks", daemon=True)
@@ -680,6 +685,7 @@ class Device:
             try:
                 with self.device_thread("main"):
                     exec(code, main.__dict__)
+                    self._note_running_on()
             finally:
                 with self._threads_lock:
                     self._threads.pop(me, None)  # a stop raised as it left lands below
@@ -720,11 +726,23 @@ class Device:
         spin_watch.close()
         return result
 
+    def _note_running_on(self) -> None:
+        """The script has returned (still the running device thread, so the
+        answer is the same every run): say if its callbacks keep the module on."""
+        if self._callbacks and self.modem.events_ahead() > 0:
+            self._ran_on = True
+            sys.stderr.write("qpysim: note: the script returned; the module runs on for its"
+                             " callbacks while the scenario has events ahead (--timeout"
+                             " bounds the run)\n")
+
     def _wait_for_background(self) -> None:
-        """After the main script: the device runs on while threads or timers do."""
+        """After the main script the module runs on, as it would: while device
+        threads or osTimers run, and while the script has callbacks and the
+        scenario has events ahead that may call them."""
         while not self.modem.halted():
             live = self._live_threads()
-            if not live and self.busy_timers == 0:
+            listening = bool(self._callbacks) and self.modem.events_ahead() > 0
+            if not live and self.busy_timers == 0 and not listening:
                 return
             if live:
                 live[0].thread.join(0.05)  # type: ignore[union-attr]
@@ -756,7 +774,7 @@ class Device:
             return RunResult(status, reason, error)
         if error is not None:
             return RunResult(1, f"the script raised {type(error).__name__}", error)
-        return RunResult(0, REASON_SCRIPT_ENDED)
+        return RunResult(0, REASON_CALLBACKS_DONE if self._ran_on else REASON_SCRIPT_ENDED)
 
     @contextlib.contextmanager
     def device_thread(self, name: str):

@@ -71,6 +71,7 @@ Modem::Modem(ModemConfig config)
     resolver_.set_host_lookup(config_.host_network && config_.clock == ClockMode::real);
     faults_.set_name_match(
         [this](const std::string& name, const IpAddress& ip) { return name_matches(name, ip); });
+    sched_.set_keep_alive([this] { return listening_ && events_ahead_ > 0; });
     sched_.set_deadlock_handler([this] {
         halt_locked(
             "deadlock: every device thread is waiting and nothing is scheduled; in virtual time "
@@ -326,6 +327,24 @@ void Modem::charge_call() {
     sched_.charge(lk, call_cost_);
 }
 
+void Modem::set_listening(bool on) {
+    auto lk = lock();
+    listening_ = on;
+}
+
+std::uint64_t Modem::events_ahead() {
+    auto lk = lock();
+    return events_ahead_ + events_.size() + (handling_event_ ? 1 : 0);
+}
+
+void Modem::event_at(DeviceTime when, TimerFn fn) {
+    ++events_ahead_;
+    sched_.call_at(when, [this, fn = std::move(fn)]() mutable {
+        --events_ahead_;
+        fn();
+    });
+}
+
 void Modem::charge_lines(std::uint64_t lines) {
     if (!sched_.is_virtual()) return;
     auto lk = lock();
@@ -405,6 +424,7 @@ void Modem::post_event(DeviceEvent ev) {
 
 std::optional<DeviceEvent> Modem::next_event(std::optional<Duration> timeout) {
     auto lk = lock();
+    handling_event_ = false;  // the caller is done with the one before
     std::optional<DeviceTime> deadline;
     if (timeout) deadline = sched_.now() + *timeout;
     if (!sched_.wait_until(lk, event_waiters_, deadline, [&] { return !events_.empty(); })) {
@@ -412,6 +432,7 @@ std::optional<DeviceEvent> Modem::next_event(std::optional<Duration> timeout) {
     }
     DeviceEvent ev = std::move(events_.front());
     events_.pop_front();
+    handling_event_ = true;
     return ev;
 }
 
@@ -496,7 +517,7 @@ void Modem::register_later(Duration after) {
     const std::uint64_t epoch = ++registration_epoch_;
     cellular_.set_reg_state(RegState::searching);
     trace_event(TraceEvent(sched_.now(), "registration").num("state", 2).str("why", "searching"));
-    sched_.call_after(after, [this, epoch] {
+    event_at(sched_.now() + after, [this, epoch] {
         if (epoch != registration_epoch_ || cellular_.modem_fun() != 1 ||
             cellular_.sim_status() != SimStatus::ready) {
             return;
@@ -506,7 +527,7 @@ void Modem::register_later(Duration after) {
             TraceEvent(sched_.now(), "registration").num("state", 1).str("why", "attached"));
         device_event("registered");
         // The firmware brings back the data calls set to activate or reconnect.
-        sched_.call_after(kPdpActivation, [this, epoch] {
+        event_at(sched_.now() + kPdpActivation, [this, epoch] {
             if (epoch != registration_epoch_) return;
             for (int id = 1; id <= Cellular::kPdpCount; ++id) {
                 const auto& p = cellular_.pdp(id);

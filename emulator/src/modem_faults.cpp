@@ -79,7 +79,7 @@ std::uint64_t Modem::apply_fault_locked(FaultSpec spec, const char* origin) {
         }
     }
     if (lift_at) {
-        sched_.call_at(*lift_at, [this, id] { lift_fault_locked(id, "its time was up"); });
+        event_at(*lift_at, [this, id] { lift_fault_locked(id, "its time was up"); });
     }
     device_event(name);
     return id;
@@ -143,14 +143,21 @@ void Modem::schedule_occurrence(std::size_t index, std::uint64_t k) {
         at = now;
         if (end) remaining = *end - now;
     }
-    sched_.call_at(at - config_.timeline_offset, [this, index, k, remaining, fires = o.fires] {
+    auto fire = [this, index, k, remaining, fires = o.fires] {
         if (fires) timeline_fire(index, k, remaining);
         const TimelineEntry& entry = config_.timeline[index];
         if (entry.trigger == TimelineEntry::Trigger::every &&
             (!entry.count || k + 1 < *entry.count)) {
             schedule_occurrence(index, k + 1);
         }
-    });
+    };
+    // An entry that repeats for ever is the network's weather, not an event
+    // ahead: it alone does not keep a run going for the script's callbacks.
+    if (e.trigger == TimelineEntry::Trigger::every && !e.count) {
+        sched_.call_at(at - config_.timeline_offset, std::move(fire));
+    } else {
+        event_at(at - config_.timeline_offset, std::move(fire));
+    }
 }
 
 void Modem::timeline_fire(std::size_t index, std::uint64_t /*k*/,
@@ -177,8 +184,8 @@ void Modem::device_event(const std::string& name) {
         const std::uint64_t k = n++;
         const Occurrence o = occurrence(e, index, k, config_.seed);
         if (!o.fires) continue;
-        sched_.call_after(o.start,
-                          [this, index, k, d = e.duration] { timeline_fire(index, k, d); });
+        event_at(sched_.now() + o.start,
+                 [this, index, k, d = e.duration] { timeline_fire(index, k, d); });
     }
 }
 
@@ -222,7 +229,7 @@ void Modem::block_pdp(int id, bool blocked, const std::string& why) {
     }
     const auto& p = cellular_.pdp(id);
     if (!p.active && p.auto_connect) {
-        sched_.call_after(kPdpActivation, [this, id] {
+        event_at(sched_.now() + kPdpActivation, [this, id] {
             if (!pdp_blocked_[static_cast<std::size_t>(id - 1)])
                 activate_pdp_locked(id, "reconnect");
         });

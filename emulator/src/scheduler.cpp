@@ -343,7 +343,7 @@ void Scheduler::dispatch() {
         // Daemons waiting for work that will not come is just an idle module.
         const bool someone = std::any_of(participants_.begin(), participants_.end(),
                                          [](const auto& p) { return !p->daemon; });
-        if (!someone && busy_ == 0) return;
+        if (!someone && busy_ == 0 && !(keep_alive_ && keep_alive_())) return;
         if (timers_.empty()) {
             if (someone) on_deadlock_();
             return;

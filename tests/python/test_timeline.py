@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from device_run import run_device
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).with_name("qpysim")
@@ -214,3 +215,44 @@ def test_scenarios_replay_byte_identically_from_a_seed(tmp_path, name, args):
     assert b'"ev":"fault"' in first and b'"ev":"link"' in first or b'"pdp"' in first
     assert all(trace(21, i) == first for i in (1, 2))
     assert trace(22, 0) != first
+
+
+CALLBACK_APP = """
+    import dataCall, utime
+    def cb(args):
+        print("pdp", args[0], args[1], "at", utime.ticks_ms())
+    dataCall.setCallback(cb)
+    print("registered")
+"""
+
+
+@pytest.mark.parametrize("clock", ["virtual", "real"])
+def test_a_script_that_returns_keeps_its_callbacks_while_events_are_ahead(tmp_path, capsys,
+                                                                         clock):
+    # The module does not stop when main.py returns: the data call the
+    # scenario drops at 1 s, and the reconnect after the fault lifts, reach
+    # the callback; then nothing is left that could call it and the run ends.
+    scen = tmp_path / "drop.yaml"
+    scen.write_text("timeline:\n  - at: 1s\n    for: 1s\n    fault: pdp_down\n")
+    result, out, err, dev = run_device(tmp_path, capsys, CALLBACK_APP, clock=clock,
+                                       scenario=str(scen))
+    assert result.status == 0, err
+    assert result.reason == ("the script ended, and no event was left that could call its"
+                             " callbacks")
+    lines = out.splitlines()
+    assert lines[0] == "registered"
+    assert [line.rsplit(" ", 1)[0] for line in lines[1:]] == ["pdp 1 0 at", "pdp 1 1 at"]
+    down, up = (int(line.rsplit(" ", 1)[1]) for line in lines[1:])
+    if clock == "virtual":
+        assert (down, up) == (1000, 2300)  # the lift at 2 s, then 300 ms to come back
+    else:
+        assert 1000 <= down < 1500 and 2300 <= up < 3000
+    assert "the module runs on for its callbacks" in err
+
+
+def test_a_script_without_callbacks_still_ends_when_it_returns(tmp_path, capsys):
+    scen = tmp_path / "drop.yaml"
+    scen.write_text("timeline:\n  - at: 1s\n    for: 1s\n    fault: pdp_down\n")
+    result, out, err, dev = run_device(tmp_path, capsys, "print('bye')\n", scenario=str(scen))
+    assert result.status == 0 and result.reason == "the script ended"
+    assert dev.modem.now() == 0.0

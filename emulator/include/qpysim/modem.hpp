@@ -117,6 +117,12 @@ class Modem final : public LinkHost, private ModuleControl {
     // A call into the module from the calling device thread: in virtual time
     // it costs call_cost of device time (Scheduler::charge).
     void charge_call();
+    // The script has device callbacks (dataCall, sim...): after it returns,
+    // the module runs on while events that may call them are ahead
+    // (events_ahead(): timeline occurrences, fault lifts, registration and
+    // data calls coming back not yet due, and events queued or being handled).
+    void set_listening(bool on);
+    std::uint64_t events_ahead();
     // The calling device thread ran `lines` lines of plain Python (the spin
     // watch counts them): line_cost each, not a call.
     void charge_lines(std::uint64_t lines);
@@ -359,6 +365,12 @@ class Modem final : public LinkHost, private ModuleControl {
     int csq_before_coverage_loss_ = 24;
     // Time a data call takes to come up.
     static constexpr Duration kPdpActivation = std::chrono::milliseconds(300);
+    // A timer that may end in a device event (the timeline, fault lifts,
+    // registration and data calls coming back): counted in events_ahead_.
+    void event_at(DeviceTime when, TimerFn fn);
+    bool listening_ = false;
+    bool handling_event_ = false;  // next_event() handed one out, not yet done
+    std::uint64_t events_ahead_ = 0;
     int socket_limit_;
     std::size_t sndbuf_;
     std::size_t rcvbuf_;

@@ -206,6 +206,9 @@ class Scheduler {
     // daemons waiting and nothing busy, the module is idle and time stands
     // still, so the host can end the run at the moment the script ended.
     void set_busy(int n) noexcept { busy_ = n; }
+    // Also busy while this says so (lock held when called): the module has
+    // callbacks to run and events ahead that may call them.
+    void set_keep_alive(std::function<bool()> fn) { keep_alive_ = std::move(fn); }
 
   private:
     struct TimerKey {
@@ -250,6 +253,7 @@ class Scheduler {
     std::vector<std::thread::id> stopped_threads_;
     std::function<void()> on_deadlock_;
     int busy_ = 0;
+    std::function<bool()> keep_alive_;
 
     std::thread::id interrupt_thread_;
     InterruptCheck interrupt_check_;
