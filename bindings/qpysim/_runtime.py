@@ -29,7 +29,7 @@ from ._fs import DeviceFS
 from ._mpsource import BUILTINS as _MP_BUILTINS
 from ._mpsource import compile_device, micropython_source  # noqa: F401 (re-exported)
 from ._oserror import OSError as DeviceOSError
-from ._peers import PeerConnection, VirtualBroker, run_peer
+from ._peers import PeerConnection, PeersMixin, VirtualBroker, run_peer  # noqa: F401
 
 DeviceHalt = _core.DeviceHalt
 
@@ -184,7 +184,7 @@ class _DeviceThread:
         self.ended = False  # its function returned: the device no longer runs it
 
 
-class Device:
+class Device(PeersMixin):
     """One emulated module: a core Modem plus the device modules a script imports."""
 
     def __init__(self, modem: Optional[_core.Modem] = None, *, fs: Optional[str] = None,
@@ -471,67 +471,6 @@ class Device:
         with self._threads_lock:
             return [t for t in self._threads.values()
                     if (include_daemons or not t.daemon) and t.thread and t.thread.is_alive()]
-
-    # ------------------------------------------------------------------ virtual peers
-
-    def broker(self, host: str, port: int = 1883) -> VirtualBroker:
-        """The MQTT broker of a virtual host (a scenario's `PORT: mqtt`)."""
-        return VirtualBroker(self.modem.broker(host, port))
-
-    def tls_ca(self) -> str:
-        """The run's CA certificate (PEM): it signs the certificates of the
-        scenario's `tls:` services, so a script verifies with ussl's ca=."""
-        return self.modem.tls_ca()
-
-    def serve(self, host: str, port: int, handler: Callable[["PeerConnection"], Any]) -> str:
-        """Serve TCP host:port on the virtual network with a Python handler.
-
-        Each connection the device opens runs handler(conn) in its own thread, in
-        device time: conn.recv()/send()/close() block as a socket would, so a peer
-        that sleeps or waits makes virtual time pass. `host` is a name (it gets an
-        address and resolves for the device) or an IP literal. Returns the address.
-        """
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        listener = _core.open_host_listener(self.modem, host, port)
-
-        def accept_loop():
-            while True:
-                core, ip, peer_port = listener.accept()
-                conn = PeerConnection(core, (ip, peer_port))
-                self.start_thread(run_peer, (handler, conn), name=f"peer {host}:{port}",
-                                  daemon=True)
-
-        self.start_thread(accept_loop, name=f"listen {host}:{port}", daemon=True)
-        return _core.host_address(self.modem, host)
-
-    def client(self, port: int, handler: Callable[["PeerConnection"], Any], *,
-               host: str = "client.qpysim.test", after: float = 0.0) -> None:
-        """A Python client of a device TCP server, on the virtual network.
-
-        After `after` seconds of device time, a peer on virtual host `host`
-        connects to the device's data-call address at `port` and runs
-        handler(conn) in its own thread (conn as for serve()). A refused or
-        failed connect raises in that thread, where it is printed.
-        """
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-            raise ValueError(f"port must be an int 1..65535, got {port!r}")
-        if isinstance(after, bool) or not isinstance(after, (int, float)) or after < 0:
-            raise ValueError(f"after must be a number of seconds >= 0, got {after!r}")
-
-        def run():
-            if after:
-                self.modem.sleep(after)
-            ip = self.modem.device_ip()
-            if ip is None:
-                raise OSError(113, "the device has no data call to connect to")
-            core = _core.open_host_socket(self.modem, host)
-            core.connect(ip, port)
-            run_peer(handler, PeerConnection(core, (ip, port)))
-
-        self.start_thread(run, name=f"client {host}", daemon=True)
 
     # ------------------------------------------------------------------ callbacks
 
