@@ -59,6 +59,7 @@ py::dict fault_dict(const Fault& f) {
 
 void bind_faults(py::module_& m) {
     m.attr("REBOOT_REASON") = kRebootReason;
+    m.attr("RESTART_REASON") = kRestartReason;
     m.def(
         "fault_kinds",
         [] {

@@ -121,7 +121,7 @@ REASON_FAIL_TEXT = "the fail text appeared"
 REASON_SCRIPT_ENDED = "the script ended"
 REASON_CALLBACKS_DONE = "the script ended, and no event was left that could call its callbacks"
 REASON_POWER_DOWN = "the script powered the module down"
-REASON_RESTART = "the script restarted the module"
+REASON_RESTART = _core.RESTART_REASON  # "the script restarted the module"
 REASON_INTERRUPTED = "interrupted (Ctrl-C)"
 REASON_TERMINATED = "terminated (SIGTERM)"
 

@@ -379,6 +379,12 @@ void Modem::halt_locked(const std::string& reason) {
     trace_.flush();
 }
 
+bool Modem::lost_power() const {
+    if (!sched_.halted()) return false;
+    const std::string& r = sched_.halt_reason();
+    return r.rfind(kRebootReason, 0) == 0 || r == kRestartReason;
+}
+
 void Modem::halt_after(Duration d, const std::string& reason) {
     auto lk = lock();
     sched_.call_after(d, [this, reason] { halt_locked(reason); });

@@ -873,7 +873,10 @@ void Socket::close() noexcept {
         const int fd = fd_;
         fd_ = -1;
         if (fd >= 0) modem_.release_fd(fd);
-        if (type_ == SockType::stream) {
+        // After a reboot (power loss) the stack is gone: no FIN, no RST, the
+        // peer hears nothing from this boot (the gateway's PC side is reset
+        // when the old module goes: no connection outlives it).
+        if (type_ == SockType::stream && !modem_.lost_power()) {
             if (tcp_.is_listening()) {
                 abort_pending_children();
                 modem_.not_listening(this);

@@ -307,3 +307,43 @@ def test_check_replay_names_the_first_line_where_the_runs_part(tmp_path):
     assert "replay check: the runs differ (run 1 exit 0, run 2 exit 0); first at trace line" in r.stderr
     assert "  run 1: {" in r.stderr and "  run 2: {" in r.stderr
     assert "replay is exact in virtual time" in r.stderr
+
+
+def test_a_reboot_is_power_loss_for_the_old_boots_connections(tmp_path):
+    # The PC server never sees the graceful FIN a live stack would send: the
+    # old boot's connection is gone, and what the server hears is a reset.
+    import socket as pc_socket
+    srv = pc_socket.create_server(("127.0.0.1", 0))
+    seen = []
+
+    def serve():
+        c, _ = srv.accept()
+        c.settimeout(20)
+        with c:
+            seen.append(c.recv(100))
+            try:
+                seen.append(c.recv(100))
+            except ConnectionResetError:
+                seen.append("reset")
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    script = write(tmp_path, f"""
+        import usocket, utime, misc
+        try:
+            open("/usr/booted").read()
+            print("second boot")
+        except OSError:
+            open("/usr/booted", "w").write("1")
+            s = usocket.socket()
+            s.connect(("127.0.0.1", {srv.getsockname()[1]}))
+            s.send(b"hello")
+            utime.sleep_ms(100)
+            misc.Power.powerRestart()
+    """)
+    r = qpysim("run", "--clock", "real", script)
+    t.join(20)
+    srv.close()
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "second boot\n"
+    assert seen == [b"hello", "reset"]

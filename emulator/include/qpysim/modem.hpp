@@ -38,6 +38,8 @@ class HostGateway;
 // Halt reasons that start with this mean the module rebooted (a reboot fault):
 // `qpysim run` powers it on again and the script starts over.
 inline constexpr const char* kRebootReason = "the module rebooted";
+// misc.Power.powerRestart(): the halt reason the runtime gives.
+inline constexpr const char* kRestartReason = "the script restarted the module";
 
 struct ModemConfig {
     ClockMode clock = ClockMode::real;
@@ -117,6 +119,8 @@ class Modem final : public LinkHost, private ModuleControl {
     // A call into the module from the calling device thread: in virtual time
     // it costs call_cost of device time (Scheduler::charge).
     void charge_call();
+    // Halted by a reboot (a fault or powerRestart): power was lost. Lock held.
+    bool lost_power() const;
     // The script has device callbacks (dataCall, sim...): after it returns,
     // the module runs on while events that may call them are ahead
     // (events_ahead(): timeline occurrences, fault lifts, registration and
