@@ -5,12 +5,22 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
 from device_run import run_device
 
-QPYSIM = str(__import__("pathlib").Path(sys.executable).with_name("qpysim"))
+QPYSIM = str(Path(sys.executable).with_name("qpysim"))
+
+# 5000 clock reads after the first: what they cost, in microseconds.
+TICKS_LOOP = """
+        import utime
+        t0 = utime.ticks_us()
+        for i in range(5000):
+            utime.ticks_us()
+        print(utime.ticks_diff(utime.ticks_us(), t0))
+"""
 
 ECHO = "hosts:\n  echo.qpysim.test:\n    7: echo\nclock: virtual\n"
 
@@ -22,26 +32,15 @@ def scenario(tmp_path, text):
 
 
 def test_each_call_costs_20us_paid_in_1ms_steps(tmp_path, capsys):
-    result, out, err, _ = run_device(tmp_path, capsys, """
-        import utime
-        t0 = utime.ticks_us()
-        for i in range(5000):
-            utime.ticks_us()
-        print(utime.ticks_diff(utime.ticks_us(), t0))
-    """)
+    result, out, err, _ = run_device(tmp_path, capsys, TICKS_LOOP)
     assert result.status == 0, err
     # 5001 reads after t0's, 20 us each, paid in whole milliseconds.
     assert out.split() == ["100000"]
 
 
 def test_the_call_cost_is_the_scenarios_module_call_cost(tmp_path, capsys):
-    result, out, err, _ = run_device(tmp_path, capsys, """
-        import utime
-        t0 = utime.ticks_us()
-        for i in range(5000):
-            utime.ticks_us()
-        print(utime.ticks_diff(utime.ticks_us(), t0))
-    """, scenario=scenario(tmp_path, "module:\n  call_cost: 100us\nclock: virtual\n"))
+    scen = scenario(tmp_path, "module:\n  call_cost: 100us\nclock: virtual\n")
+    result, out, err, _ = run_device(tmp_path, capsys, TICKS_LOOP, scenario=scen)
     assert result.status == 0, err
     assert out.split() == ["500000"]
 

@@ -304,7 +304,8 @@ def test_check_replay_names_the_first_line_where_the_runs_part(tmp_path):
     """)
     r = qpysim("run", "--check-replay", "--clock", "real", script)
     assert r.returncode == 1, r.stderr
-    assert "replay check: the runs differ (run 1 exit 0, run 2 exit 0); first at trace line" in r.stderr
+    assert ("replay check: the runs differ (run 1 exit 0, run 2 exit 0); first at trace line"
+            in r.stderr)
     assert "  run 1: {" in r.stderr and "  run 2: {" in r.stderr
     assert "replay is exact in virtual time" in r.stderr
 
