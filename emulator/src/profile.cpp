@@ -99,6 +99,7 @@ std::vector<Dialect> make_dialects() {
     mp.quectel_modules = false;
     mp.has_getsocketsta = false;
     mp.fin_read_enotconn = false;  // ports/unix/modsocket.c: read() gives 0
+    mp.reset_read_once = true;     // the OS socket: ECONNRESET once, then 0
     v.push_back(mp);
 
     Dialect rt;

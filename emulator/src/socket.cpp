@@ -528,6 +528,13 @@ Bytes Socket::recv_locked(Lock& lk, std::size_t max, bool peek) {
     wait_readable(lk);
     if (closed_) fail(errc::bad_fd);
     if (!rx_.empty()) return peek ? rx_.peek(max) : take_rx(max);
+    if (error_ == errc::conn_reset && modem_.dialect().reset_read_once) {
+        if (!reset_reported_) {
+            reset_reported_ = true;
+            fail(errc::conn_reset);
+        }
+        return {};  // reported: from then on the end of the stream
+    }
     throw_error(error_);
     if (eof_ && !fin_reported_ && modem_.dialect().fin_read_enotconn) {
         // The read that meets the FIN: lwIP returns 0 with ENOTCONN, which
@@ -990,6 +997,7 @@ int Socket::poll_events() const {
         return ev | poll_out;
     }
     if (tcp_.is_listening()) return accept_q_.empty() ? 0 : poll_in;
+    if (reset_reported_) return poll_in | poll_hup;  // the error was read (17)
     if (error_ != errc::ok) return ev | poll_in | poll_err | poll_hup;
     if (!rx_.empty() || eof_) ev |= poll_in;
     if (eof_) ev |= poll_hup;

@@ -695,3 +695,24 @@ def test_a_smaller_rcvbuf_is_back_pressure_not_loss(tmp_path, capsys):
     """, faults=[{"kind": "rcvbuf", "size": 2048}])
     # The peer never has more in flight than the socket's window: 2048 bytes.
     assert out == ["True 2048"]
+
+
+@pytest.mark.parametrize("dialect,expected", [
+    # qpysim's lwIP model: ECONNRESET on every call (not verified on a module).
+    ("quecpython", ["b'abcde' E104 E104"]),
+    # The unix port's OS socket: reported once, then the end of the stream,
+    # and poll says readable and hung up (17), no longer in error (25).
+    ("micropython", ["b'abcde' E104 b''", "17"]),
+])
+def test_a_reset_is_reported_as_each_stack_reports_it(tmp_path, capsys, dialect, expected):
+    out = run(tmp_path, capsys, """
+        s = connect()
+        s.send(b'abcdefghij')
+        print(s.recv(100), err(s.recv, 100), err(s.recv, 100))
+        if hasattr(usocket, 'MSG_PEEK'):  # the micropython dialect
+            import uselect
+            p = uselect.poll()
+            p.register(s)
+            print(p.poll(0)[0][1])
+    """, faults=[{"kind": "reset_peer", "after_bytes": 5, "direction": "down"}], dialect=dialect)
+    assert out == expected

@@ -88,6 +88,11 @@ struct Dialect {
     // firmware raises it, then sets PEER_CLOSED; NEW-FW modsocket.c:873-879,
     // 929-936). false: b'' every time (POSIX; the unix and esp32 ports).
     bool fin_read_enotconn = true;
+    // A reset is reported once (ECONNRESET), then reads return b'' and poll
+    // gives POLLIN|POLLHUP: a POSIX stack (the unix port) clears the socket's
+    // error when it reports it (Linux sock_error()). false: ECONNRESET on
+    // every call, as qpysim models lwIP (not verified against the firmware).
+    bool reset_read_once = false;
     // Stream methods (read, readinto, readline, write) return None when a
     // non-blocking socket would block (MicroPython's py/stream.c, shared by
     // every port), instead of raising EAGAIN as recv() does.

@@ -190,8 +190,9 @@ class Socket final : public SegmentSink,
     Side side_ = Side::a;
     bool ever_connected_ = false;
     bool eof_ = false;
-    bool fin_reported_ = false;  // a read met the FIN (Dialect::fin_read_enotconn)
-    errc error_ = errc::ok;      // sticky once set, as lwIP's fatal netconn errors are
+    bool fin_reported_ = false;    // a read met the FIN (Dialect::fin_read_enotconn)
+    bool reset_reported_ = false;  // a read reported the reset (Dialect::reset_read_once)
+    errc error_ = errc::ok;        // sticky once set, as lwIP's fatal netconn errors are
     ByteQueue rx_;
     ByteQueue tx_;
     std::size_t rcvbuf_;
