@@ -116,6 +116,14 @@ void set_tracer(const std::shared_ptr<Modem>& md, unsigned long ident, std::uint
     }
 }
 
+bool finalizing() {
+#if PY_VERSION_HEX >= 0x030D0000
+    return Py_IsFinalizing() != 0;
+#else
+    return _Py_IsFinalizing() != 0;
+#endif
+}
+
 class SpinWatch {
   public:
     explicit SpinWatch(std::shared_ptr<Modem> md) : modem_(std::move(md)) {
@@ -151,7 +159,7 @@ class SpinWatch {
                 const unsigned long ident = python_ident_of(now->thread);
                 if (ident != 0) {
                     lk.unlock();
-                    if (Py_IsInitialized() && !_Py_IsFinalizing()) {
+                    if (Py_IsInitialized() && !finalizing()) {
                         const PyGILState_STATE g = PyGILState_Ensure();
                         set_tracer(modem_, ident, now->calls);
                         PyGILState_Release(g);
