@@ -52,11 +52,11 @@ case "$preset" in
     # gcc's shared runtime: clang 14's crashes when preloaded into CPython.
     export LD_PRELOAD=$(g++ -print-file-name=libtsan.so)
     export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
-    echo "== tsan: threaded Python tests (device threads, GIL release, the io thread)"
+    echo "== tsan: threaded Python tests (device threads, GIL release, the io thread, the spin watch)"
     "$py" -c "import qpysim._core as c, sys; assert c.__file__.startswith('$PWD/build/'), c.__file__"
     "$py" -m pytest -q -p no:cacheprovider -x \
       tests/python/test_runtime.py tests/python/test_socket.py tests/python/test_stateful.py \
-      tests/python/test_fault_proxy.py
+      tests/python/test_fault_proxy.py tests/python/test_device_time.py
     ;;
   *) echo "sanitize.sh: unknown preset '$preset' (asan or tsan)" >&2; exit 2 ;;
 esac
