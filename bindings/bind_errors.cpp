@@ -58,13 +58,15 @@ BytesView::~BytesView() {
     if (has_buffer_) PyBuffer_Release(&buffer_);
 }
 
-std::function<void(const char*)>& set_halted_error_fn() {
-    static auto* fn = new std::function<void(const char*)>();  // outlives teardown
-    return *fn;
-}
+namespace {
+// Raised in every device thread when the module halts (script ended, reset,
+// time limit). A BaseException, so `except Exception:` in device code does
+// not swallow it, as KeyboardInterrupt is not swallowed.
+PYBIND11_CONSTINIT py::gil_safe_call_once_and_store<py::object> halted;
+}  // namespace
 
 void set_halted_error(const char* what) {
-    set_halted_error_fn()(what);
+    py::set_error(halted.get_stored(), what);
 }
 
 void bind_errors(py::module_& m) {
@@ -77,18 +79,13 @@ void bind_errors(py::module_& m) {
             device_oserror() = cls;
         },
         py::arg("cls"));
-    // Raised in every device thread when the module halts (script ended, reset,
-    // time limit). A BaseException, so `except Exception:` in device code does
-    // not swallow it, as KeyboardInterrupt is not swallowed.
-    PYBIND11_CONSTINIT static py::gil_safe_call_once_and_store<py::object> halted;
     halted.call_once_and_store_result(
         [&m] { return py::exception<Halted>(m, "DeviceHalt", PyExc_BaseException); });
-    set_halted_error_fn() = [](const char* what) { py::set_error(halted.get_stored(), what); };
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);
         } catch (const Halted& e) {
-            py::set_error(halted.get_stored(), e.what());
+            set_halted_error(e.what());
         } catch (const UsageError& e) {
             py::set_error(PyExc_ValueError, e.what());
         }

@@ -9,10 +9,11 @@
 // the others run), until the thread calls into the module again; then it takes
 // itself off, so code that does not spin runs untraced, at full speed.
 //
-// Deterministic in device time and in the trace: a spinner is charged from the
-// device time at which it began to spin, in fixed steps. How many loop
-// iterations it ran before the watch noticed it depends on wall time, which
-// only a script counting its own iterations can observe (README "Device time").
+// A thread waiting on a flag replays exactly: it is charged from the device
+// time at which it began to spin, in fixed steps. How many lines ran before
+// the watch noticed depends on wall time: a loop counting its own iterations,
+// or a long computation (charged only once noticed), can differ between runs
+// (README "Device time cannot freeze").
 #include <chrono>
 #include <condition_variable>
 #include <memory>

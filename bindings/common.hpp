@@ -3,7 +3,6 @@
 // as long as any Python object refers to it.
 #pragma once
 
-#include <functional>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -26,7 +25,6 @@ namespace py = pybind11;
 // Set DeviceHalt(what) as the pending Python error (GIL held), for code that
 // cannot throw through pybind11 (a trace function).
 void set_halted_error(const char* what);
-std::function<void(const char*)>& set_halted_error_fn();
 
 // The Python thread ident of a registered device thread (its core id), or 0.
 unsigned long python_ident_of(std::thread::id id);
