@@ -12,6 +12,7 @@ import builtins
 import errno
 import os
 import posixpath
+import stat
 from pathlib import Path
 from typing import Optional
 
@@ -66,11 +67,24 @@ class DeviceFS:
         if self.root is None or not (dev == "/usr" or dev.startswith("/usr/")):
             raise DeviceOSError(ENOENT)
         host = self.root.joinpath(*dev[len("/usr"):].split("/")[1:])
-        # Symlinks may not lead out of the folder.
-        real = Path(os.path.realpath(host))
-        if real != self.root and self.root not in real.parents:
+        if not self.inside(host):
             raise DeviceOSError(ENOENT)
         return host
+
+    def inside(self, host: Path) -> bool:
+        """Whether a host path stays in the folder: no symlink leads out of it,
+        and it is not a file with a second hard link, which could be anywhere
+        on the PC (a file that does not exist yet is inside: creating it is)."""
+        if self.root is None:
+            return False
+        real = Path(os.path.realpath(host))
+        if real != self.root and self.root not in real.parents:
+            return False
+        try:
+            st = os.stat(real)
+        except builtins.OSError:
+            return True
+        return not (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
 
     def device_path(self, host_path: Path) -> str:
         if self.root is not None:

@@ -77,6 +77,23 @@ class _BytesOperations(ast.NodeTransformer):
         return node
 
 
+def read_source(path, shown: str) -> str:
+    """A device source file's text. The module reads its files as UTF-8; a file
+    saved in another encoding (GBK from a Chinese Windows editor) is a
+    SyntaxError at the first byte that is not UTF-8, named by file and line."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        text = data.splitlines()[line - 1].decode("utf-8", "replace") if data else ""
+        err = SyntaxError(f"not UTF-8: byte 0x{data[e.start]:02x} at column {column} "
+                          "(the module reads source files as UTF-8; save the file as UTF-8)",
+                          (shown, line, column, text))
+        raise err from None
+
+
 def compile_device(source: str, filename: str):
     """Compile device code with MicroPython's source rules (see the module)."""
     tree = ast.parse(micropython_source(source), filename)

@@ -4,6 +4,7 @@ Run in virtual time: every sleep and timeout below is exact device time.
 """
 
 import pytest
+import qpysim
 from device_run import run_device
 
 from qpysim import _core
@@ -462,6 +463,53 @@ def test_the_sandbox_refuses_every_escape_with_enoent(tmp_path, capsys, path):
                 print(e.args[0])
         """)
     assert out.split() == ["2", "2", "2", "2"]
+
+
+def test_imports_and_builtins_stay_inside_the_folder(tmp_path, capsys):
+    # A .py file outside the folder, reached by an absolute or relative module
+    # name, through a symlink, or by a hard link; and CPython's real open().
+    outside = tmp_path.parent / f"{tmp_path.name}_outside.py"
+    outside.write_text("print('OUTSIDE RAN')\n")
+    (tmp_path / "linked.py").symlink_to(outside)
+    (tmp_path / "passwd_copy.txt").hardlink_to(outside)
+    (tmp_path / "pkg_out").symlink_to(tmp_path.parent)
+    out = out_of(tmp_path, capsys, f"""
+        import builtins
+        print(builtins.open is open, builtins.__import__ is __import__)
+        for name in ({str(outside.with_suffix(""))!r}, "../{outside.stem}", "linked",
+                     "pkg_out.{outside.stem}", "importlib", "a b", "usr.linked"):
+            try:
+                __import__(name)
+                print("imported", name)
+            except ImportError as e:
+                print("ImportError")
+        for call in (lambda: builtins.open({str(outside)!r}), lambda: open("passwd_copy.txt"),
+                     lambda: exec(open("linked.py").read())):
+            try:
+                call()
+                print("reached")
+            except OSError as e:
+                print(e.args[0])
+        """)
+    assert out.split() == ["True", "True"] + ["ImportError"] * 7 + ["2", "2", "2"]
+
+
+def test_a_source_file_that_is_not_utf8_is_named_with_its_line(tmp_path, capsys):
+    (tmp_path / "gbk_mod.py").write_bytes("x = 1\nprint('你好')\n".encode("gbk"))
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        try:
+            import gbk_mod
+        except SyntaxError as e:
+            print("SyntaxError", e.lineno, "not UTF-8" in e.msg)
+        """)
+    assert out.split() == ["SyntaxError", "2", "True"]
+    (tmp_path / "main.py").write_bytes("print('你好')\n".encode("gbk"))
+    result = qpysim.Device(fs=str(tmp_path), clock="virtual").run(str(tmp_path / "main.py"))
+    err = capsys.readouterr().err
+    assert result.status == 1
+    assert f'File "{tmp_path / "main.py"}", line 1' in err
+    assert "not UTF-8: byte 0xc4 at column 8" in err
+    assert "UnicodeDecodeError" not in err
 
 
 def test_dot_dot_above_usr_is_the_device_root(tmp_path, capsys):

@@ -9,7 +9,7 @@ import pytest
 
 import qpysim
 from qpysim import _core
-from qpysim._runtime import BUILTIN_MODULES, PORT_MODULES
+from qpysim._imports import BUILTIN_MODULES, PORT_MODULES
 
 STUBS = Path(qpysim.__file__).resolve().parent / "stubs"
 

@@ -1,0 +1,293 @@
+"""Device imports: which device module a name means, and the files under /usr.
+
+Device code runs with builtins whose ``__import__`` is :meth:`ImportsMixin._import`:
+device modules first (each Device has its own instances, never in ``sys.modules``),
+then MicroPython's weak links, then the script's own files in ``/usr`` (only names
+made of identifiers, only files the device filesystem would open), then the few
+CPython modules MicroPython has as they are. ``import builtins`` is the device's.
+"""
+
+from __future__ import annotations
+
+import builtins
+import threading
+import types
+from pathlib import Path
+from typing import Any, Optional
+
+from ._mpsource import BUILTINS as _MP_BUILTINS
+from ._mpsource import compile_device, read_source
+from ._oserror import OSError as DeviceOSError
+
+_DEVICE_DIR = Path(__file__).resolve().parent / "device"
+
+# Device module name -> implementation file in qpysim/device/ ("file:attr" when
+# the name is an object in the file, as `osTimer` is a class).
+BUILTIN_MODULES: dict[str, str] = {
+    "usocket": "usocket",
+    "utime": "utime",
+    "log": "log",
+    "checkNet": "checkNet",
+    "dataCall": "dataCall",
+    "net": "net",
+    "sim": "sim",
+    "modem": "modem",
+    "misc": "misc",
+    "osTimer": "osTimer:osTimer",
+    "_thread": "_thread",
+    "sys_bus": "sys_bus",
+    "uos": "uos",
+    "usys": "usys",
+    "ujson": "ujson",
+    "ubinascii": "ubinascii",
+    "ustruct": "ustruct",
+    "uio": "uio",
+    "ure": "ure",
+    "uhashlib": "uhashlib",
+    "ucollections": "ucollections",
+    "urandom": "urandom",
+    "uzlib": "uzlib",
+    "uerrno": "uerrno",
+    "micropython": "micropython",
+    "gc": "gc",
+    "uselect": "uselect",
+    "ussl": "ussl",
+    "request": "request",
+    "umqtt": "umqtt",
+    "ntptime": "ntptime",
+    "queue": "queue",
+    "ql_fs": "ql_fs",
+}
+
+# What MicroPython's ports (the dialects without Quectel's modules) have under
+# a name instead: tls and micropython-lib's ssl, umqtt.simple and umqtt.robust.
+PORT_MODULES: dict[str, str] = {
+    "tls": "mp_tls",
+    "ssl": "mp_ssl",
+    "ussl": "mp_ssl",
+    "umqtt": "mp_umqtt",
+    "umqtt.simple": "umqtt_simple",
+    "umqtt.robust": "umqtt_robust",
+}
+
+# MicroPython weak links: `import json` finds ujson when no json.py exists.
+WEAK_LINKS: dict[str, str] = {
+    "socket": "usocket",
+    "time": "utime",
+    "os": "uos",
+    "sys": "usys",
+    "json": "ujson",
+    "binascii": "ubinascii",
+    "struct": "ustruct",
+    "io": "uio",
+    "re": "ure",
+    "hashlib": "uhashlib",
+    "collections": "ucollections",
+    "random": "urandom",
+    "zlib": "uzlib",
+    "errno": "uerrno",
+    "select": "uselect",
+    "ssl": "ussl",
+}
+
+# QuecPython's own modules: absent on other ports (Dialect.quectel_modules).
+QUECTEL_MODULES = frozenset({"checkNet", "dataCall", "net", "sim", "modem", "misc", "osTimer",
+                             "log", "sys_bus", "request", "queue", "ql_fs"})
+
+# CPython modules a device script may import as they are: MicroPython ships
+# modules of the same name and (for what scripts use) the same behaviour.
+# (`builtins` is the device's own: its open() sees only /usr.)
+HOST_MODULES = frozenset({"math", "cmath", "array"})
+
+# The device whose modules this thread is loading (current_device()).
+_tls = threading.local()
+
+_code_cache: dict[str, types.CodeType] = {}
+
+
+def _device_code(file: str) -> types.CodeType:
+    code = _code_cache.get(file)
+    if code is None:
+        path = _DEVICE_DIR / f"{file}.py"
+        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        _code_cache[file] = code
+    return code
+
+
+def current_device() -> Any:
+    """The device whose module is being loaded (device modules call this)."""
+    dev = getattr(_tls, "loading", None)
+    if dev is None:
+        raise RuntimeError(
+            "qpysim device modules are loaded by a Device: use `qpysim run script.py`, "
+            "or qpysim.Device().module('usocket') from Python"
+        )
+    return dev
+
+
+class ImportsMixin:
+    """Device's module loading and its __import__ (Device sets the attributes
+    used here: modem, dialect, profile, fs, _modules, _user_modules, _import_lock)."""
+
+    def _impl(self, name: str) -> Optional[str]:
+        """The implementation of device module `name` on this dialect, or None."""
+        if not self.dialect.quectel_modules and name in PORT_MODULES:
+            return PORT_MODULES[name]
+        impl = BUILTIN_MODULES.get(name) or BUILTIN_MODULES.get(WEAK_LINKS.get(name, ""))
+        file = impl.partition(":")[0] if impl else ""
+        if impl is None or (file in QUECTEL_MODULES and not self.dialect.quectel_modules) or (
+                file == "uselect" and not self.dialect.has_select):
+            return None
+        return impl
+
+    def module(self, name: str) -> Any:
+        """The device module `name` ("usocket", "socket", "umqtt.simple"...) of this device."""
+        impl = self._impl(name)
+        if impl is None:
+            raise ImportError(f"no module named '{name}' on {self.profile.model} "
+                              f"({self.dialect.name} firmware)")
+        with self._import_lock:
+            mod = self._modules.get(impl)
+            if mod is None:
+                mod = self._load_device_module(impl)
+            return mod
+
+    def _load_device_module(self, impl: str) -> Any:
+        file, _, attr = impl.partition(":")
+        # Each device gets its own module object, never put in sys.modules. It
+        # carries the device name; __package__ lets its helpers import relatively.
+        mod = types.ModuleType(file)
+        mod.__file__ = str(_DEVICE_DIR / f"{file}.py")
+        mod.__package__ = "qpysim.device"
+        previous = getattr(_tls, "loading", None)
+        _tls.loading = self
+        # Cached before it runs, so modules that import each other terminate.
+        self._modules[impl] = mod
+        try:
+            exec(_device_code(file), mod.__dict__)
+        except BaseException:
+            del self._modules[impl]
+            raise
+        finally:
+            _tls.loading = previous
+        if attr:
+            self._modules[impl] = getattr(mod, attr)
+        return self._modules[impl]
+
+    def _make_builtins(self) -> dict:
+        b = dict(builtins.__dict__)
+        b["__import__"] = self._import
+        b["OSError"] = DeviceOSError
+        b["open"] = self.fs.open
+        b.update(_MP_BUILTINS)
+        # `import builtins` in device code gets these, not CPython's own.
+        self._builtins_module = types.ModuleType("builtins")
+        self._builtins_module.__dict__.update(b)
+        return b
+
+    def _user_file(self, dotted: str) -> Optional[Path]:
+        """The file or package under /usr for a dotted name relative to /usr.
+
+        Only names made of identifiers are looked up, and only files the
+        device filesystem would open (DeviceFS.inside: no link out of /usr).
+        """
+        root = self.fs.root
+        if root is None or not all(p.isidentifier() for p in dotted.split(".")):
+            return None
+        base = root.joinpath(*dotted.split("."))
+        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+            if candidate.is_file() and self.fs.inside(candidate):
+                return candidate
+        if base.is_dir() and self.fs.inside(base):
+            return base  # a package folder without __init__.py
+        return None
+
+    def _import(self, name: str, globals=None, locals=None, fromlist=(), level=0):
+        """__import__ for device code."""
+        if level:
+            package = (globals or {}).get("__package__") or ""
+            parts = package.split(".") if package else []
+            if level > 1:
+                parts = parts[: len(parts) - level + 1]
+            if not parts:
+                raise ImportError("attempted relative import with no known parent package")
+            name = ".".join(parts + ([name] if name else []))
+        if not isinstance(name, str):
+            raise TypeError(f"module name must be a str, not {type(name).__name__}")
+        if not all(p.isidentifier() for p in name.split(".")):
+            # "/tmp/x", "../x", "a b": no file outside /usr is ever a module.
+            raise ImportError(f"no module named '{name}'")
+        top = name.split(".", 1)[0]
+        if name == "builtins":
+            return self._builtins_module
+        with self._import_lock:
+            if top in BUILTIN_MODULES or top in PORT_MODULES:
+                # `import umqtt.simple` binds the package; `from umqtt.simple
+                # import X` takes from the submodule (which loads the package).
+                mod = self.module(name)
+                return mod if fromlist or "." not in name else self.module(top)
+            if top == "usr" or self._user_file(top) is not None:
+                return self._import_user(name, fromlist)
+            if top in WEAK_LINKS:
+                if "." in name:
+                    raise ImportError(f"no module named '{name}'")
+                return self.module(name)
+        if top in HOST_MODULES:
+            return builtins.__import__(name, globals, locals, fromlist, level)
+        raise ImportError(f"no module named '{name}'")
+
+    def _import_user(self, name: str, fromlist) -> types.ModuleType:
+        parts = name.split(".")
+        for i in range(1, len(parts) + 1):
+            self._user_module(".".join(parts[:i]))
+        mod = self._user_modules[name]
+        for item in fromlist or ():
+            if item != "*" and not hasattr(mod, item) and hasattr(mod, "__path__"):
+                sub = f"{name}.{item}"
+                if self._user_file(self._relative(sub)) is not None:
+                    self._user_module(sub)
+        return mod if fromlist else self._user_modules[parts[0]]
+
+    @staticmethod
+    def _relative(full: str) -> str:
+        return full[len("usr."):] if full.startswith("usr.") else ("" if full == "usr" else full)
+
+    def _user_module(self, full: str) -> types.ModuleType:
+        mod = self._user_modules.get(full)
+        if mod is not None:
+            return mod
+        rel = self._relative(full)
+        if full == "usr":
+            if self.fs.root is None:
+                raise ImportError("no module named 'usr' (no /usr folder for this device)")
+            path: Optional[Path] = self.fs.root
+        else:
+            path = self._user_file(rel)
+        if path is None:
+            raise ImportError(f"no module named '{full}'")
+        mod = types.ModuleType(full)
+        mod.__dict__["__builtins__"] = self._builtins
+        is_package = path.is_dir() or path.name == "__init__.py"
+        folder = path if path.is_dir() else path.parent
+        if is_package:
+            mod.__path__ = [self.device_path(folder)]  # type: ignore[attr-defined]
+            mod.__package__ = full
+        else:
+            mod.__package__ = full.rpartition(".")[0]
+        self._user_modules[full] = mod
+        parent, _, leaf = full.rpartition(".")
+        if parent:
+            setattr(self._user_modules[parent], leaf, mod)
+        if path.is_file():
+            mod.__file__ = self.device_path(path)
+            code = compile_device(read_source(path, str(path)), str(path))
+            try:
+                exec(code, mod.__dict__)
+            except BaseException:
+                del self._user_modules[full]
+                raise
+        return mod
+
+    def device_path(self, host_path: Path) -> str:
+        """The /usr/... name of a host path inside the device filesystem."""
+        return self.fs.device_path(host_path)
