@@ -1,5 +1,10 @@
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
 #include "cli.hpp"
 #include "qpysim/profile.hpp"
 
@@ -21,6 +26,43 @@ std::vector<std::string> module_names() {
     return v;
 }
 
+// "--seed: must be a whole number from 0 to N, got '-1'" (CLI11 names the
+// option) rather than CLI11's silent wrap of -1 and 2**64 to 2**64-1.
+CLI::Validator whole_number(std::uint64_t max) {
+    return CLI::Validator(
+        [max](std::string& v) -> std::string {
+            const bool digits =
+                !v.empty() && v.size() <= 20 &&
+                std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+            if (digits) {
+                try {
+                    if (std::stoull(v) <= max) return {};
+                } catch (const std::exception&) {
+                }
+            }
+            return "must be a whole number from 0 to " + std::to_string(max) + ", got '" + v + "'";
+        },
+        "0.." + std::to_string(max));
+}
+
+// A finite number of seconds above 0 and at most max: nan and inf are refused.
+CLI::Validator seconds(double max) {
+    return CLI::Validator(
+        [max](std::string& v) -> std::string {
+            std::size_t used = 0;
+            double d = 0;
+            try {
+                d = std::stod(v, &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != 0 && used == v.size() && std::isfinite(d) && d > 0 && d <= max) return {};
+            return "must be a number of seconds above 0 and at most " +
+                   std::to_string(static_cast<long long>(max)) + ", got '" + v + "'";
+        },
+        "SECONDS");
+}
+
 }  // namespace
 
 void setup_run(CLI::App& app, RunOptions& opts) {
@@ -30,13 +72,14 @@ void setup_run(CLI::App& app, RunOptions& opts) {
     app.add_option("args", opts.args, "Arguments for the script (after --)");
     app.add_option("--scenario", opts.scenario, "Scenario file (YAML)")->check(CLI::ExistingFile);
     app.add_option("--seed", opts.seed,
-                   "Seed for everything random (default: the scenario's, else 1)");
+                   "Seed for everything random (default: the scenario's, else 1)")
+        ->check(whole_number(std::numeric_limits<std::uint64_t>::max()));
     app.add_option("--fs", opts.fs,
                    "Host folder that is the device's /usr (default: the script's folder)")
         ->check(CLI::ExistingDirectory);
     app.add_option("--timeout", opts.timeout,
                    "Stop after this many seconds of device time (exit 3)")
-        ->check(CLI::PositiveNumber);
+        ->check(seconds(1e9));
     // One value per occurrence, so `--expect ok main.py` leaves main.py alone.
     app.add_option("--expect", opts.expect,
                    "Succeed (exit 0) once the script has printed every --expect TEXT; "
@@ -57,7 +100,7 @@ void setup_run(CLI::App& app, RunOptions& opts) {
         ->check(CLI::IsMember(dialect_names(), CLI::ignore_case));
     app.add_option("--max-restarts", opts.max_restarts,
                    "How many misc.Power.powerRestart() reboots before giving up")
-        ->check(CLI::NonNegativeNumber);
+        ->check(whole_number(1000000));
     app.add_flag("--check-replay", opts.check_replay,
                  "Run twice with the same seed and compare the traces: exit 0 if identical, "
                  "else 1 and the first differing line");

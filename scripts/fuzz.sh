@@ -37,5 +37,7 @@ run() {
   fi
   return "$rc"
 }
-run fuzz_scenario tests/fuzz/corpus/scenario scenarios -- -dict=tests/fuzz/scenario.dict -max_len=4096
+# A parse that takes seconds or a gigabyte (an alias bomb that got through) is a finding.
+run fuzz_scenario tests/fuzz/corpus/scenario scenarios -- -dict=tests/fuzz/scenario.dict -max_len=4096 \
+  -timeout=10 -rss_limit_mb=1024
 run fuzz_tcp tests/fuzz/corpus/tcp -- -max_len=512

@@ -1,10 +1,203 @@
 #include "config_reader.hpp"
 
+#include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <unordered_map>
+
+#include <yaml-cpp/eventhandler.h>
 
 namespace qpysim {
+
+namespace {
+
+// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
+// no overlong forms, no surrogates, nothing above U+10FFFF), if any.
+std::optional<std::size_t> first_bad_utf8(const std::string& text) {
+    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+    const std::size_t n = text.size();
+    std::size_t i = 0;
+    while (i < n) {
+        const unsigned c = p[i];
+        std::size_t len = 0;
+        unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte
+        if (c < 0x80) {
+            ++i;
+            continue;
+        } else if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) lo = 0xA0;
+            if (c == 0xED) hi = 0x9F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) lo = 0x90;
+            if (c == 0xF4) hi = 0x8F;
+        } else {
+            return i;
+        }
+        if (i + len > n) return i;
+        if (p[i + 1] < lo || p[i + 1] > hi) return i;
+        for (std::size_t k = 2; k < len; ++k) {
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+        }
+        i += len;
+    }
+    return std::nullopt;
+}
+
+// Counts the values a YAML document expands to, aliases included, and how
+// deep it nests, from the parser's events: nothing is built, so a bomb is
+// refused at the alias that crosses the bound, in time linear in the text.
+class ShapeGuard final : public YAML::EventHandler {
+  public:
+    ShapeGuard(const ConfigReader& r, const YamlLimits& limits) : r_(r), limits_(limits) {}
+
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { leaf(m, a); }
+    void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                  const std::string&) override {
+        leaf(m, a);
+    }
+    void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
+        const auto it = sizes_.find(a);
+        count(m, it == sizes_.end() ? 1 : it->second);
+    }
+    void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                         YAML::EmitterStyle::value) override {
+        open(m, a);
+    }
+    void OnSequenceEnd() override { close(); }
+    void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                    YAML::EmitterStyle::value) override {
+        open(m, a);
+    }
+    void OnMapEnd() override { close(); }
+
+  private:
+    struct Open {
+        YAML::anchor_t anchor;
+        std::uint64_t start;  // values counted before it
+    };
+
+    void count(const YAML::Mark& m, std::uint64_t n) {
+        total_ += n;
+        if (total_ > limits_.max_values) {
+            r_.fail(m, "the file expands to more than " + std::to_string(limits_.max_values) +
+                           " values here (YAML aliases that repeat aliases?); a scenario "
+                           "is far smaller");
+        }
+    }
+    void leaf(const YAML::Mark& m, YAML::anchor_t a) {
+        count(m, 1);
+        if (a) sizes_[a] = 1;
+    }
+    void open(const YAML::Mark& m, YAML::anchor_t a) {
+        if (open_.size() >= limits_.max_depth) {
+            r_.fail(m, "lists and mappings nest more than " + std::to_string(limits_.max_depth) +
+                           " deep here; a scenario is far flatter");
+        }
+        count(m, 1);
+        open_.push_back({a, total_ - 1});
+    }
+    void close() {
+        const Open o = open_.back();
+        open_.pop_back();
+        if (o.anchor) sizes_[o.anchor] = total_ - o.start;
+    }
+
+    const ConfigReader& r_;
+    const YamlLimits& limits_;
+    std::vector<Open> open_;
+    std::unordered_map<YAML::anchor_t, std::uint64_t> sizes_;
+    std::uint64_t total_ = 0;
+};
+
+const char* file_kind(std::filesystem::file_type t) {
+    switch (t) {
+        case std::filesystem::file_type::directory:
+            return "a folder";
+        case std::filesystem::file_type::fifo:
+            return "a FIFO (named pipe)";
+        case std::filesystem::file_type::character:
+        case std::filesystem::file_type::block:
+            return "a device";
+        case std::filesystem::file_type::socket:
+            return "a socket";
+        default:
+            return "not a regular file";
+    }
+}
+
+std::string size_text(std::size_t bytes) {
+    if (bytes >= (std::size_t{1} << 20) && bytes % (std::size_t{1} << 20) == 0)
+        return std::to_string(bytes >> 20) + " MiB";
+    return std::to_string(bytes) + " bytes";
+}
+
+}  // namespace
+
+std::string read_config_file(const std::string& path, const std::string& what,
+                             std::size_t max_bytes) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);  // follows symlinks
+    if (ec || !fs::exists(st))
+        throw ScenarioError(path + ": cannot open " + what + ": no such file");
+    if (!fs::is_regular_file(st)) {
+        throw ScenarioError(path + ": " + what + " must be a regular file; this is " +
+                            file_kind(st.type()));
+    }
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > max_bytes) {
+        throw ScenarioError(path + ": " + what + " is " + std::to_string(size) +
+                            " bytes; the limit is " + size_text(max_bytes));
+    }
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw ScenarioError(path + ": cannot open " + what);
+    // Read no more than the limit even if the file grows while we read.
+    std::string text(max_bytes + 1, '\0');
+    f.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(f.gcount()));
+    if (text.size() > max_bytes) {
+        throw ScenarioError(path + ": " + what + " is larger than the limit of " +
+                            size_text(max_bytes));
+    }
+    return text;
+}
+
+YAML::Node ConfigReader::load(const std::string& text, const YamlLimits& limits) const {
+    if (text.size() > limits.max_bytes) {
+        fail(YAML::Mark::null_mark(), "the text is " + std::to_string(text.size()) +
+                                          " bytes; the limit is " + size_text(limits.max_bytes));
+    }
+    if (const auto bad = first_bad_utf8(text)) {
+        YAML::Mark m;
+        m.pos = static_cast<int>(*bad);
+        const std::size_t nl = *bad == 0 ? std::string::npos : text.rfind('\n', *bad - 1);
+        const std::size_t line_start = nl == std::string::npos ? 0 : nl + 1;
+        m.line = static_cast<int>(
+            std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(*bad), '\n'));
+        m.column = static_cast<int>(*bad - line_start);
+        char byte[8];
+        std::snprintf(byte, sizeof byte, "0x%02x", static_cast<unsigned char>(text[*bad]));
+        fail(m, std::string("not UTF-8 (byte ") + byte + "); save the file as UTF-8");
+    }
+    try {
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        ShapeGuard guard(*this, limits);
+        parser.HandleNextDocument(guard);
+        return YAML::Load(text);
+    } catch (const YAML::ParserException& e) {
+        fail(e.mark, "not valid YAML: " + e.msg);
+    }
+}
 
 void ConfigReader::fail(const YAML::Mark& mark, const std::string& msg) const {
     std::string where = source_;
@@ -75,11 +268,17 @@ Duration ConfigReader::duration(const YAML::Node& n, const std::string& what) co
 std::string ConfigReader::file(const YAML::Node& n, const std::string& what) const {
     const std::string rel = scalar(n, what);
     const std::filesystem::path path = std::filesystem::path(base_dir_) / rel;
-    std::ifstream f(path, std::ios::binary);
-    if (!f) fail(n.Mark(), what + ": cannot read '" + path.string() + "'");
-    std::stringstream text;
-    text << f.rdbuf();
-    return text.str();
+    try {
+        // Bodies and certificates: larger than a scenario, still bounded.
+        return read_config_file(path.string(), "this file", std::size_t{64} << 20);
+    } catch (const ScenarioError& e) {
+        // "PATH: cannot open this file: no such file" -> "cannot read 'PATH': no such file"
+        std::string why = e.what();
+        why.erase(0, path.string().size() + 2);
+        if (why.rfind("cannot open this file", 0) == 0) why.erase(0, 21);
+        fail(n.Mark(), what + ": cannot read '" + path.string() + "'" +
+                           (why.empty() || why[0] == ':' ? why : ": " + why));
+    }
 }
 
 void ConfigReader::check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,

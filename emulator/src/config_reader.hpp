@@ -16,6 +16,21 @@
 
 namespace qpysim {
 
+// Bounds no hand-written configuration meets. A file past them is refused
+// before it is built into nodes: a few KB of nested YAML aliases expand to
+// billions of values.
+struct YamlLimits {
+    std::size_t max_bytes = std::size_t{1} << 20;  // 1 MiB
+    std::uint64_t max_values = 100000;             // after alias expansion
+    std::size_t max_depth = 64;                    // nested lists and mappings
+};
+
+// The text of a configuration file at `path`, named `what` in messages ("the
+// scenario file"): a regular file (not a folder, FIFO or device, which are
+// refused without reading) of at most `max_bytes`.
+std::string read_config_file(const std::string& path, const std::string& what,
+                             std::size_t max_bytes);
+
 class ConfigReader {
   public:
     // `source` names the file in messages; relative paths in the file (body
@@ -26,6 +41,10 @@ class ConfigReader {
     const std::string& base_dir() const noexcept { return base_dir_; }
 
     [[noreturn]] void fail(const YAML::Mark& mark, const std::string& msg) const;
+
+    // The first document of `text` as nodes, once it is known to be UTF-8,
+    // valid YAML and within `limits`; every refusal names its position.
+    YAML::Node load(const std::string& text, const YamlLimits& limits = {}) const;
 
     void expect_map(const YAML::Node& n, const std::string& what) const {
         if (!n.IsMap()) fail(n.Mark(), what + " must be a mapping (key: value lines)");

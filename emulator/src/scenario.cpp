@@ -3,6 +3,7 @@
 #include "config_reader.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -552,7 +553,7 @@ std::optional<Duration> parse_duration(const std::string& text) {
     } catch (const std::exception&) {
         return std::nullopt;
     }
-    if (value < 0 || text[0] == '-' || text[0] == '+') return std::nullopt;
+    if (!std::isfinite(value) || value < 0 || text[0] == '-' || text[0] == '+') return std::nullopt;
     const std::string unit = text.substr(used);
     double seconds = value;
     if (unit == "ms") {
@@ -573,12 +574,7 @@ std::optional<Duration> parse_duration(const std::string& text) {
 Scenario parse_scenario(const std::string& text, const std::string& source) {
     const std::string dir = std::filesystem::path(source).parent_path().string();
     const ConfigReader r(source, dir.empty() ? "." : dir);
-    YAML::Node root;
-    try {
-        root = YAML::Load(text);
-    } catch (const YAML::ParserException& e) {
-        r.fail(e.mark, "not valid YAML: " + e.msg);
-    }
+    const YAML::Node root = r.load(text);
     Scenario s;
     s.source = source;
     if (!root || root.IsNull()) throw ScenarioError(source + ": the scenario is empty");
@@ -611,11 +607,8 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
 }
 
 Scenario load_scenario(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) throw ScenarioError(path + ": cannot open the scenario file");
-    std::stringstream text;
-    text << f.rdbuf();
-    return parse_scenario(text.str(), path);
+    return parse_scenario(read_config_file(path, "the scenario file", YamlLimits{}.max_bytes),
+                          path);
 }
 
 void apply_scenario(const Scenario& s, ModemConfig& config) {

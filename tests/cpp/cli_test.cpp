@@ -82,6 +82,33 @@ TEST_F(cli_run, bad_usage_exits_2_without_running) {
     }
 }
 
+TEST_F(cli_run, numeric_options_name_the_option_and_the_accepted_range) {
+    const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+        {{"--seed", "-1"},
+         "--seed: must be a whole number from 0 to 18446744073709551615, got '-1'"},
+        {{"--seed", "18446744073709551616"}, "got '18446744073709551616'"},
+        {{"--seed", "1.5"}, "--seed: must be a whole number"},
+        {{"--timeout", "nan"},
+         "--timeout: must be a number of seconds above 0 and at most 1000000000, got 'nan'"},
+        {{"--timeout", "inf"}, "got 'inf'"},
+        {{"--timeout", "0"}, "got '0'"},
+        {{"--timeout", "1e10"}, "got '1e10'"},
+        {{"--max-restarts", "-2"}, "--max-restarts: must be a whole number from 0 to 1000000"},
+    };
+    for (const auto& [opts, message] : cases) {
+        std::vector<std::string> args{"run"};
+        args.insert(args.end(), opts.begin(), opts.end());
+        args.push_back(script);
+        const Result r = call(args);
+        EXPECT_EQ(r.status, exit_usage) << opts[1];
+        EXPECT_FALSE(r.ran) << opts[1];
+        EXPECT_NE(r.err.find(message), std::string::npos) << r.err;
+    }
+    const Result top = call({"run", "--seed", "18446744073709551615", "--timeout", "0.5", script});
+    ASSERT_TRUE(top.ran) << top.err;
+    EXPECT_EQ(top.seen.seed, 18446744073709551615u);
+}
+
 TEST(cli_help, help_exits_0) {
     const Result r = call({"--help"});
     EXPECT_EQ(r.status, exit_ok);

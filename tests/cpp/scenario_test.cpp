@@ -139,6 +139,41 @@ TEST(scenario_parse, durations) {
     EXPECT_FALSE(parse_duration("-1s"));
     EXPECT_FALSE(parse_duration("soon"));
     EXPECT_FALSE(parse_duration("5 parsecs"));
+    EXPECT_FALSE(parse_duration("nan"));
+    EXPECT_FALSE(parse_duration("nanms"));
+    EXPECT_FALSE(parse_duration("inf"));
+    EXPECT_FALSE(parse_duration("1e308h"));
+}
+
+TEST(scenario_errors, hostile_yaml_is_refused_at_its_position_without_expanding) {
+    // Ten aliases of ten aliases... would expand to 10^12 values.
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 13; ++i) {
+        bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int k = 0; k < 10; ++k)
+            bomb += (k ? ", *a" : "*a") + std::to_string(i - 1);
+        bomb += "]\n";
+    }
+    EXPECT_EQ(error_of(bomb),
+              "s.yaml:5:45: the file expands to more than 100000 values here (YAML aliases that "
+              "repeat aliases?); a scenario is far smaller");
+    EXPECT_EQ(error_of("x: " + std::string(100, '[') + std::string(100, ']') + "\n"),
+              "s.yaml:1:67: lists and mappings nest more than 64 deep here; a scenario is far "
+              "flatter");
+    EXPECT_EQ(error_of("name: ok\ndescription: \"\xc4\xe3\"\n"),
+              "s.yaml:2:15: not UTF-8 (byte 0xc4); save the file as UTF-8");
+    EXPECT_EQ(error_of("name: \xed\xa0\x80\n"),
+              "s.yaml:1:7: not UTF-8 (byte 0xed); save the file as UTF-8");
+    EXPECT_EQ(error_of("name: \xc0\xaf\n"),
+              "s.yaml:1:7: not UTF-8 (byte 0xc0); save the file as UTF-8");
+    EXPECT_EQ(
+        error_of("link:\n  latency: nan\n"),
+        "s.yaml:2:12: latency must be a duration like 250ms, 1.5s, 5m or a number of seconds, "
+        "got 'nan'");
+    EXPECT_EQ(error_of(std::string(1048577, '#')),
+              "s.yaml: the text is 1048577 bytes; the limit is 1 MiB");
+    // Aliases in a normal file still work.
+    EXPECT_EQ(error_of("name: &n telemetry\ndescription: *n\n"), "");
 }
 
 TEST(scenario_errors, hosts_errors_name_their_place) {
@@ -165,7 +200,7 @@ TEST(scenario_errors, hosts_errors_name_their_place) {
               "got 'soon'");
     EXPECT_EQ(
         error_of("hosts:\n  x.test:\n    80:\n      http:\n        - {body_file: nope.html}\n"),
-        "s.yaml:5:23: body_file: cannot read './nope.html'");
+        "s.yaml:5:23: body_file: cannot read './nope.html': no such file");
     EXPECT_EQ(
         error_of("hosts:\n  x.test:\n    5:\n      script:\n        - wait: 1\n"),
         "s.yaml:5:11: unknown key 'wait' in a script step (expected one of expect, send, delay)");
@@ -182,7 +217,21 @@ TEST(scenario_errors, missing_file_is_named) {
         load_scenario("/nonexistent/x.yaml");
         FAIL();
     } catch (const ScenarioError& e) {
-        EXPECT_STREQ(e.what(), "/nonexistent/x.yaml: cannot open the scenario file");
+        EXPECT_STREQ(e.what(), "/nonexistent/x.yaml: cannot open the scenario file: no such file");
+    }
+}
+
+TEST(scenario_errors, special_files_are_refused_without_reading_them) {
+    const std::string dir = ::testing::TempDir();
+    for (const auto& [path, what] : std::vector<std::pair<std::string, std::string>>{
+             {dir, "a folder"}, {"/dev/zero", "a device"}, {"/dev/null", "a device"}}) {
+        try {
+            load_scenario(path);
+            ADD_FAILURE() << path;
+        } catch (const ScenarioError& e) {
+            EXPECT_EQ(std::string(e.what()),
+                      path + ": the scenario file must be a regular file; this is " + what);
+        }
     }
 }
 

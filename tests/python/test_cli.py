@@ -177,3 +177,28 @@ def test_the_quickstart_example_runs_offline():
     assert "virtual time" in r.stderr
     assert "INFO:SOCKET:Network connection successful!" in r.stderr
     assert "Served by a qpysim virtual host." in r.stderr
+
+
+def test_special_and_hostile_scenario_files_are_refused_at_once(tmp_path, script):
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)  # reading it would wait for a writer for ever
+    bomb = tmp_path / "bomb.yaml"
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 20)]
+    bomb.write_text("\n".join(lines) + "\n")
+    gbk = tmp_path / "gbk.yaml"
+    gbk.write_bytes("name: x\ndescription: 你好\n".encode("gbk"))
+    cases = {
+        str(fifo): "must be a regular file; this is a FIFO (named pipe)",
+        str(tmp_path): "must be a regular file; this is a folder",
+        "/dev/zero": "must be a regular file; this is a device",
+        str(bomb): f"{bomb}:5:45: the file expands to more than 100000 values",
+        str(gbk): f"{gbk}:2:14: not UTF-8 (byte 0xc4)",
+    }
+    for path, message in cases.items():
+        r = qpysim("check", path, timeout=10)
+        assert r.returncode == 2, (path, r.stderr)
+        assert message in r.stderr, r.stderr
+        assert "Traceback" not in r.stderr
+    r = qpysim("run", "--scenario", str(fifo), script("print(1)\n"), timeout=10)
+    assert r.returncode == 2 and "FIFO" in r.stderr
