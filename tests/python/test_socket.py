@@ -111,10 +111,11 @@ def test_connect_rejects_bad_addresses(usocket, address):
 def test_out_of_range_ports(usocket, port):
     # connect() resolves (host, port) with getaddrinfo, which answers EAI_SERVICE;
     # bind() and sendto() read an int port (modsocket.c:383, 1067).
+    # An int past a machine word is OverflowError first (mp_obj_get_int).
     s = usocket.socket()
-    with pytest.raises(OSError) as e:
+    with pytest.raises(OSError if port < 2**31 else OverflowError) as e:
         s.connect(("127.0.0.1", port))
-    assert e.value.args == (-201,)
+    assert port >= 2**31 or e.value.args == (-201,)
     with pytest.raises((ValueError, OverflowError)):
         s.bind(("", port))
     s.close()
@@ -151,6 +152,52 @@ def test_settimeout_rejects_non_numbers(usocket, bad):
         s.settimeout(bad)
     with pytest.raises(ValueError):
         s.settimeout(-1)
+    s.close()
+
+
+def test_a_nul_in_a_host_is_valueerror_and_nothing_is_resolved_or_connected(usocket, server):
+    srv = server(echo)
+    s = usocket.socket()
+    for call in (lambda: s.connect(("127.0.0.1\x00x", srv.port)),
+                 lambda: s.connect((b"127.0.0.1\x00", srv.port)),
+                 lambda: usocket.getaddrinfo("localhost\x00.evil", 80)):
+        with pytest.raises(ValueError, match="NUL character"):
+            call()
+    assert s.getsocketsta() == 0  # CLOSED: it never tried
+    u = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
+    with pytest.raises(ValueError, match="NUL character"):
+        u.sendto(b"x", ("127.0.0.1\x00", srv.port))
+    s.close()
+    u.close()
+
+
+@pytest.mark.parametrize("call", [
+    lambda u, s: u.socket(2**70), lambda u, s: u.socket(2, 2**40), lambda u, s: s.recv(2**63),
+    lambda u, s: s.listen(2**31), lambda u, s: s.setsockopt(2**70, 1, 1),
+    lambda u, s: s.readline(2**64), lambda u, s: s.read(-2**40), lambda u, s: s.bind(("", 2**40)),
+])
+def test_integers_out_of_c_range_are_overflowerror_naming_the_argument(usocket, call):
+    s = usocket.socket()
+    with pytest.raises(OverflowError, match=r"^\w[\w: ]*: overflow converting long int to machine"):
+        call(usocket, s)
+    s.close()
+
+
+def test_readinto_fills_any_buffer_as_raw_bytes_and_loses_nothing(usocket, server):
+    import array
+    srv = server(echo)
+    s = usocket.socket()
+    s.connect(("127.0.0.1", srv.port))
+    s.send(b"\x01\x00\x00\x00\x02\x00\x00\x00\x03\x00\x00\x00tail")
+    a = array.array("i", [0, 0, 0])
+    assert s.readinto(a) == 12  # 3 items of 4 bytes, as MicroPython fills them
+    assert list(a) == [1, 2, 3]
+    # A buffer that cannot be filled is refused before a byte leaves the socket.
+    strided = memoryview(array.array("i", [0, 0, 0, 0]))[::2]
+    for bad in (strided, b"read-only", "str", None):
+        with pytest.raises(TypeError):
+            s.readinto(bad)
+    assert s.recv(64) == b"tail"
     s.close()
 
 

@@ -37,21 +37,34 @@ _MSG_DONTWAIT = _CONSTANTS.get("MSG_DONTWAIT", 0)
 
 
 def _int(value, what):
+    """An int argument as the firmware takes it: a machine word (mp_obj_get_int on
+    a 32-bit module raises OverflowError past it)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not -0x80000000 <= value <= 0x7FFFFFFF:
+        raise OverflowError(f"{what}: overflow converting long int to machine word")
     return value
+
+
+def _host(host, what):
+    """A host name or address: a str (or bytes) with no NUL in it. The firmware
+    would pass the C string on, cut at the NUL ('127.0.0.1\\0x' is 127.0.0.1);
+    qpysim refuses it rather than connect somewhere the script did not name."""
+    if isinstance(host, (bytes, bytearray)):
+        host = bytes(host).decode()
+    if not isinstance(host, str):
+        raise TypeError(f"{what} must be a str, not {type(host).__name__}")
+    if "\0" in host:
+        raise ValueError(f"{what} contains a NUL character: {host!r}")
+    return host
 
 
 def _address(address, what="address"):
     """(host, port) from a tuple or list, as netutils parses it."""
     if not isinstance(address, (tuple, list)) or len(address) < 2:
         raise TypeError(f"{what} must be a (host, port) tuple, not {type(address).__name__}")
-    host, port = address[0], address[1]
-    if isinstance(host, bytes):
-        host = host.decode()
-    if not isinstance(host, str):
-        raise TypeError(f"{what}: host must be a str, not {type(host).__name__}")
-    port = _int(port, f"{what}: port")
+    host = _host(address[0], f"{what}: host")
+    port = _int(address[1], f"{what}: port")
     if not 0 <= port <= 65535:
         raise ValueError(f"{what}: port must be 0..65535, got {port}")
     return host, port
@@ -81,10 +94,7 @@ def _connect_address(address):
     are fine; bind() and sendto() take int ports (l.383, 1067)."""
     if not isinstance(address, (tuple, list)) or len(address) < 2:
         raise TypeError(f"address must be a (host, port) tuple, not {type(address).__name__}")
-    host = address[0].decode() if isinstance(address[0], bytes) else address[0]
-    if not isinstance(host, str):
-        raise TypeError(f"address: host must be a str, not {type(host).__name__}")
-    return host, _service_port(address[1])
+    return _host(address[0], "address: host"), _service_port(address[1])
 
 
 def _write_slice(buf, args):
@@ -218,16 +228,17 @@ class socket:
             _int(flags, "flags")
             if flags & ~(_MSG_PEEK | _MSG_DONTWAIT):
                 raise _OSError(22)  # EINVAL: a flag the stack does not know
+            _int(bufsize, "bufsize")
             if not flags:
                 return self._s.recv(bufsize)
             return self._s.recv_flags(bufsize, bool(flags & _MSG_PEEK),
                                       bool(flags & _MSG_DONTWAIT))
     else:
         def recv(self, bufsize):
-            return self._s.recv(bufsize)
+            return self._s.recv(_int(bufsize, "bufsize"))
 
     def recvfrom(self, bufsize):
-        return self._s.recvfrom(bufsize)
+        return self._s.recvfrom(_int(bufsize, "bufsize"))
 
     def read(self, size=None):
         if size is not None:
@@ -242,10 +253,14 @@ class socket:
             raise
 
     def readinto(self, buf, nbytes=None):
+        # Filled as raw bytes, as MicroPython fills any buffer (an array('i') of
+        # 3 items takes 12 bytes); a buffer that cannot be is refused before a
+        # byte leaves the socket.
         try:
             view = memoryview(buf)
+            view = view.cast("B") if view.format != "B" or view.ndim != 1 else view
         except TypeError:
-            raise TypeError("readinto() needs a writable buffer") from None
+            raise TypeError("readinto() needs a writable, contiguous buffer") from None
         if view.readonly:
             raise TypeError("readinto() needs a writable buffer")
         n = len(view) if nbytes is None else min(_int(nbytes, "nbytes"), len(view))
@@ -390,10 +405,7 @@ class _SocketFile:
 
 def getaddrinfo(host, port, af=0, type=0, proto=0, flags=0):
     """[(family, type, proto, canonname, (ip, port))] for host:port."""
-    if isinstance(host, bytes):
-        host = host.decode()
-    if not isinstance(host, str):
-        raise TypeError(f"host must be a str, not {host.__class__.__name__}")
+    host = _host(host, "host")
     port = _service_port(port)
     for value, what in ((af, "af"), (type, "type"), (proto, "proto"), (flags, "flags")):
         _int(value, what)
