@@ -168,9 +168,10 @@ void bind_modem(py::module_& m) {
                 return md.sched().now().count();
             },
             "Device time in ns, as utime's ticks read it.")
-        .def("exposed_port", &Modem::exposed_port, py::arg("device_port"),
+        .def("exposed_port", &Modem::exposed_port, py::arg("device_port"), py::arg("udp") = false,
              py::call_guard<py::gil_scoped_release>(),
-             "PC port at which a device TCP server on device_port is reachable (0: none).")
+             "PC port at which a device TCP server on device_port (with udp=True: a UDP "
+             "socket bound to it) is reachable on 127.0.0.1 (0: none).")
         .def("open_sockets", &Modem::open_sockets, py::call_guard<py::gil_scoped_release>())
         .def("halt", &Modem::halt, py::arg("reason"), py::call_guard<py::gil_scoped_release>())
         .def(

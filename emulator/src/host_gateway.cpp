@@ -331,58 +331,112 @@ class GatewayTcp final : public SegmentSink, public std::enable_shared_from_this
 
 class GatewayUdp final : public std::enable_shared_from_this<GatewayUdp> {
   public:
+    // Like a carrier NAT with endpoint-dependent filtering: the mapping opens
+    // on the first send, and a datagram passes back only from an endpoint the
+    // device sent to; nothing else on the PC or beyond reaches a device UDP
+    // port unasked. Host sockets are bound no wider than the traffic needs:
+    // loopback targets go through a socket on the loopback address, others
+    // through one on the wildcard address. A device UDP server (bound to a
+    // port) is exposed on the loopback address, where anyone on the PC may
+    // send to it, as device TCP servers are.
     GatewayUdp(HostGateway& gw, std::weak_ptr<Socket> device, bool v6)
-        : gw_(gw), sched_(gw.modem().sched()), sock_(sched_.io()), device_(std::move(device)) {
-        // Like a carrier NAT: the mapping opens on the first send and takes
-        // replies; nothing on the PC can reach a device UDP port unasked.
-        error_code ec;
-        sock_.open(v6 ? udp::v6() : udp::v4(), ec);
-        if (!ec) sock_.bind(udp::endpoint(v6 ? udp::v6() : udp::v4(), 0), ec);
-        if (!ec) sock_.non_blocking(true, ec);
-        if (ec) throw Error(errc::no_buffers, "host UDP socket: " + ec.message());
-    }
+        : gw_(gw), sched_(gw.modem().sched()), device_(std::move(device)), v6_(v6) {}
 
-    void start() { receive_next(); }
+    // The PC port the device server is reachable at.
+    std::uint16_t expose(const IpAddress& ip, std::uint16_t port) {
+        if (!loop_) {
+            loop_ = open(ip, port, true);
+            if (!loop_) loop_ = open(ip, 0, true);
+            if (!loop_) throw Error(errc::addr_in_use, "cannot expose device UDP port on the PC");
+        }
+        error_code ec;
+        return loop_->sock.local_endpoint(ec).port();
+    }
 
     void send(const Endpoint& shown, const Endpoint& to, const std::string& data) {
         if (!(shown == to)) shown_[to.to_string()] = shown;
+        allowed_.insert(to.to_string());
+        Port* p = port_for(to);
+        if (!p) return;  // no host socket: the datagram is lost, as UDP allows
         error_code ec;
-        sock_.send_to(asio::buffer(data), udp::endpoint(to.ip, to.port), 0, ec);
+        p->sock.send_to(asio::buffer(data), udp::endpoint(to.ip, to.port), 0, ec);
         // UDP gives no delivery promise; an OS error is a lost datagram.
     }
 
     void close() {
-        error_code ec;
-        sock_.close(ec);
+        for (Port* p : {loop_.get(), wide_.get()}) {
+            error_code ec;
+            if (p) p->sock.close(ec);
+        }
     }
 
   private:
-    void receive_next() {
-        sock_.async_receive_from(asio::buffer(buf_), from_,
-                                 [self = shared_from_this()](const error_code& ec, std::size_t n) {
-                                     std::lock_guard lk(self->sched_.mutex());
-                                     self->received(ec, n);
-                                     self->sched_.run_due();
-                                 });
+    struct Port {
+        explicit Port(asio::io_context& io) : sock(io) {}
+        udp::socket sock;
+        std::array<char, 65536> buf{};
+        udp::endpoint from;
+        bool open_to_all = false;  // a device server's port
+    };
+
+    std::unique_ptr<Port> open(const IpAddress& ip, std::uint16_t port, bool open_to_all) {
+        auto p = std::make_unique<Port>(sched_.io());
+        error_code ec;
+        p->sock.open(ip.is_v6() ? udp::v6() : udp::v4(), ec);
+        if (!ec) p->sock.bind(udp::endpoint(ip, port), ec);
+        if (!ec) p->sock.non_blocking(true, ec);
+        if (ec) return nullptr;
+        p->open_to_all = open_to_all;
+        receive_next(p.get());
+        return p;
     }
 
-    void received(const error_code& ec, std::size_t n) {
-        if (ec == asio::error::operation_aborted || !sock_.is_open()) return;
-        if (!ec) {
-            Endpoint from{from_.address(), from_.port()};
-            if (const auto it = shown_.find(from.to_string()); it != shown_.end())
-                from = it->second;
-            gw_.modem().datagram_from_host(device_, std::string(buf_.data(), n), from);
+    Port* port_for(const Endpoint& to) {
+        const bool loopback = to.ip.is_loopback();
+        std::unique_ptr<Port>& slot = loopback ? loop_ : wide_;
+        if (!slot) {
+            const IpAddress ip = loopback
+                                     ? (to.ip.is_v6() ? IpAddress(asio::ip::address_v6::loopback())
+                                                      : IpAddress(asio::ip::address_v4::loopback()))
+                                     : (v6_ ? IpAddress(asio::ip::address_v6::any())
+                                            : IpAddress(asio::ip::address_v4::any()));
+            slot = open(ip, 0, false);
         }
-        receive_next();
+        return slot.get();
+    }
+
+    void receive_next(Port* p) {
+        p->sock.async_receive_from(
+            asio::buffer(p->buf), p->from,
+            [self = shared_from_this(), p](const error_code& ec, std::size_t n) {
+                std::lock_guard lk(self->sched_.mutex());
+                self->received(p, ec, n);
+                self->sched_.run_due();
+            });
+    }
+
+    void received(Port* p, const error_code& ec, std::size_t n) {
+        if (ec == asio::error::operation_aborted || !p->sock.is_open()) return;
+        if (!ec) {
+            Endpoint from{p->from.address(), p->from.port()};
+            const std::string key = from.to_string();
+            if (p->open_to_all || allowed_.count(key)) {
+                if (const auto it = shown_.find(key); it != shown_.end()) from = it->second;
+                gw_.modem().datagram_from_host(device_, std::string(p->buf.data(), n), from);
+            } else {
+                gw_.modem().datagram_filtered(device_, from, n);
+            }
+        }
+        receive_next(p);
     }
 
     HostGateway& gw_;
     Scheduler& sched_;
-    udp::socket sock_;
     std::weak_ptr<Socket> device_;
-    std::array<char, 65536> buf_{};
-    udp::endpoint from_;
+    bool v6_;
+    std::unique_ptr<Port> loop_;     // on the loopback address: loopback peers, or the server port
+    std::unique_ptr<Port> wide_;     // on the wildcard address: everything else
+    std::set<std::string> allowed_;  // endpoints the device sent to
     std::map<std::string, Endpoint> shown_;  // a forward's target -> what the device sent to
 };
 
@@ -491,18 +545,38 @@ std::uint16_t HostGateway::exposed_port(std::uint16_t device_port) const {
     return 0;
 }
 
+GatewayUdp& HostGateway::udp_for(const std::shared_ptr<Socket>& device_socket) {
+    auto it = udp_.find(device_socket.get());
+    if (it == udp_.end()) {
+        auto g = std::make_shared<GatewayUdp>(*this, device_socket, device_socket->is_v6());
+        it = udp_.emplace(device_socket.get(), std::move(g)).first;
+    }
+    return *it->second;
+}
+
 void HostGateway::send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& shown,
                                 const Endpoint& target, const std::string& data) {
-    auto it = udp_.find(from.get());
-    if (it == udp_.end()) {
-        auto g = std::make_shared<GatewayUdp>(*this, from, from->is_v6());
-        g->start();
-        it = udp_.emplace(from.get(), std::move(g)).first;
+    udp_for(from).send(shown, target, data);
+}
+
+std::uint16_t HostGateway::expose_udp(const std::shared_ptr<Socket>& device_socket,
+                                      std::uint16_t device_port) {
+    const IpAddress ip =
+        device_socket->is_v6() ? IpAddress(asio::ip::address_v6::loopback()) : expose_ip_;
+    const std::uint16_t host_port = udp_for(device_socket).expose(ip, device_port);
+    udp_exposed_[device_socket.get()] = {device_port, host_port};
+    return host_port;
+}
+
+std::uint16_t HostGateway::exposed_udp_port(std::uint16_t device_port) const {
+    for (const auto& [raw, ports] : udp_exposed_) {
+        if (ports.first == device_port) return ports.second;
     }
-    it->second->send(shown, target, data);
+    return 0;
 }
 
 void HostGateway::close_udp(const Socket* device_socket) {
+    udp_exposed_.erase(device_socket);
     const auto it = udp_.find(device_socket);
     if (it == udp_.end()) return;
     it->second->close();
@@ -519,6 +593,7 @@ void HostGateway::shutdown() {
     for (auto& [raw, u] : udp_)
         u->close();
     udp_.clear();
+    udp_exposed_.clear();
     auto conns = std::move(tcp_);
     for (auto& c : conns)
         c->shutdown();

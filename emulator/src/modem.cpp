@@ -356,9 +356,10 @@ void Modem::sleep(Duration d) {
     sched_.sleep_until(lk, sched_.now() + std::max(d, Duration{0}));
 }
 
-std::uint16_t Modem::exposed_port(std::uint16_t device_port) {
+std::uint16_t Modem::exposed_port(std::uint16_t device_port, bool udp) {
     auto lk = lock();
-    return gateway_ ? gateway_->exposed_port(device_port) : 0;
+    if (!gateway_) return 0;
+    return udp ? gateway_->exposed_udp_port(device_port) : gateway_->exposed_port(device_port);
 }
 
 int Modem::open_sockets() {
@@ -854,17 +855,7 @@ void Modem::listening(const std::shared_ptr<Socket>& s) {
                                     [](const auto& w) { return w.expired(); }),
                      listeners_.end());
     listeners_.push_back(s);
-    if (gateway_) {
-        const std::uint16_t host_port = gateway_->expose(s, s->local_port());
-        const auto ip = device_ip(s->is_v6());
-        spdlog::info("device TCP server {}:{} is reachable from this PC at {}:{}",
-                     ip ? ip->to_string() : "?", s->local_port(), config_.expose_ip, host_port);
-        trace_event(TraceEvent(sched_.now(), "expose")
-                        .num("sock", static_cast<std::int64_t>(s->id()))
-                        .num("port", s->local_port())
-                        .str("host", config_.expose_ip)
-                        .num("host_port", host_port));
-    }
+    if (gateway_) expose(s, "TCP", gateway_->expose(s, s->local_port()));
 }
 
 void Modem::not_listening(const Socket* s) {
@@ -877,8 +868,9 @@ void Modem::not_listening(const Socket* s) {
     if (gateway_) gateway_->unexpose(s);
 }
 
-void Modem::udp_bound(const std::shared_ptr<Socket>& s) {
+void Modem::udp_bound(const std::shared_ptr<Socket>& s, bool server) {
     if (s->host_side()) return;
+    if (server && gateway_) expose(s, "UDP", gateway_->expose_udp(s, s->local_port()));
     for (const auto& w : bound_udp_) {
         if (w.lock() == s) return;
     }
@@ -886,6 +878,19 @@ void Modem::udp_bound(const std::shared_ptr<Socket>& s) {
                                     [](const auto& w) { return w.expired(); }),
                      bound_udp_.end());
     bound_udp_.push_back(s);
+}
+
+void Modem::expose(const std::shared_ptr<Socket>& s, const char* proto, std::uint16_t host_port) {
+    const auto ip = device_ip(s->is_v6());
+    spdlog::info("device {} server {}:{} is reachable from this PC at {}:{}", proto,
+                 ip ? ip->to_string() : "?", s->local_port(),
+                 s->is_v6() ? std::string("::1") : config_.expose_ip, host_port);
+    trace_event(TraceEvent(sched_.now(), "expose")
+                    .num("sock", static_cast<std::int64_t>(s->id()))
+                    .str("proto", proto)
+                    .num("port", s->local_port())
+                    .str("host", s->is_v6() ? std::string("::1") : config_.expose_ip)
+                    .num("host_port", host_port));
 }
 
 void Modem::linger(std::shared_ptr<Socket> s) {
@@ -979,6 +984,15 @@ void Modem::datagram_from_host(const std::weak_ptr<Socket>& to, std::string data
     sched_.call_at(c->arrival, [to, data = std::move(data), from]() mutable {
         if (auto d = to.lock()) d->on_datagram(std::move(data), from);
     });
+}
+
+void Modem::datagram_filtered(const std::weak_ptr<Socket>& to, const Endpoint& from,
+                              std::size_t bytes) {
+    auto s = to.lock();
+    trace_event(TraceEvent(sched_.now(), "udp_filtered")
+                    .num("sock", s ? static_cast<std::int64_t>(s->id()) : -1)
+                    .str("from", from.to_string())
+                    .num("bytes", static_cast<std::int64_t>(bytes)));
 }
 
 std::optional<Crossing> Modem::datagram_faults(const LinkInfo& link, Direction dir,

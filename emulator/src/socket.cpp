@@ -138,10 +138,10 @@ void Socket::bind(const std::string& host, int port) {
     }
     if (port == 0) at.port = modem_.ephemeral_port(type_);
     local_ = at;
-    if (type_ == SockType::dgram) modem_.udp_bound(shared_from_this());
     modem_.trace_event(TraceEvent(sched_.now(), "bind")
                            .num("sock", static_cast<std::int64_t>(id_))
                            .str("addr", at.to_string()));
+    if (type_ == SockType::dgram) modem_.udp_bound(shared_from_this(), port != 0);
 }
 
 void Socket::listen(int backlog) {

@@ -793,6 +793,77 @@ def test_udp_through_a_forward_answers_from_the_address_the_device_sent_to(udp_e
         dev.modem.halt("test over")
 
 
+def test_device_udp_is_filtered_by_endpoint_as_a_carrier_nat_does():
+    # The device sends to a PC peer; the mapping takes that peer's replies and
+    # nothing from any other endpoint, and the host socket is bound to the
+    # loopback address only (a datagram to 127.0.0.2 never reaches it).
+    import json
+    peer = host_socket.socket(host_socket.AF_INET, host_socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(5)
+    stranger = host_socket.socket(host_socket.AF_INET, host_socket.SOCK_DGRAM)
+    stranger.bind(("127.0.0.1", 0))
+    dev = qpysim.Device(trace_in_memory=True)
+    try:
+        u = dev.module("usocket")
+        s = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        s.sendto(b"hi", peer.getsockname())
+        data, mapped = peer.recvfrom(100)
+        assert data == b"hi" and mapped[0] == "127.0.0.1"
+        stranger.sendto(b"stranger", mapped)          # same address, another port
+        stranger.sendto(b"elsewhere", ("127.0.0.2", mapped[1]))
+        wait_for(lambda: any('"udp_filtered"' in line for line in dev.modem.trace_lines()))
+        peer.sendto(b"reply", mapped)
+        s.settimeout(5)
+        assert s.recvfrom(100) == (b"reply", peer.getsockname())
+        s.settimeout(0.3)
+        with pytest.raises(OSError):
+            s.recvfrom(100)  # nothing else was delivered
+        filtered = [json.loads(line) for line in dev.modem.trace_lines()
+                    if '"udp_filtered"' in line]
+        assert [f["from"] for f in filtered] == [f"127.0.0.1:{stranger.getsockname()[1]}"]
+        s.close()
+    finally:
+        dev.modem.halt("test over")
+        peer.close()
+        stranger.close()
+
+
+def test_a_device_udp_server_is_reachable_from_the_pc_on_loopback_only():
+    dev = qpysim.Device(trace_in_memory=True)
+    try:
+        u = dev.module("usocket")
+        s = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        s.bind(("", 0))  # a client's port: not exposed
+        s.close()
+        srv = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        srv.bind(("", 47123))
+        port = dev.modem.exposed_port(47123, udp=True)
+        assert port != 0
+        exposed = [line for line in dev.modem.trace_lines() if '"expose"' in line]
+        assert len(exposed) == 1 and '"proto":"UDP"' in exposed[0]
+        assert f'"host":"127.0.0.1","host_port":{port}' in exposed[0]
+        assert dev.modem.exposed_port(47123) == 0  # no TCP server there
+        pcs = []
+        for _ in range(2):  # anyone on the PC may send to a server
+            pc = host_socket.socket(host_socket.AF_INET, host_socket.SOCK_DGRAM)
+            pc.settimeout(5)
+            pc.sendto(b"ping", ("127.0.0.1", port))
+            pcs.append(pc)
+        srv.settimeout(5)
+        for pc in pcs:
+            data, addr = srv.recvfrom(100)
+            assert data == b"ping" and addr[0] == "127.0.0.1"
+            srv.sendto(b"pong", addr)
+        for pc in pcs:
+            assert pc.recvfrom(100) == (b"pong", ("127.0.0.1", port))
+            pc.close()
+        srv.close()
+        assert dev.modem.exposed_port(47123, udp=True) == 0
+    finally:
+        dev.modem.halt("test over")
+
+
 def test_udp_connect_then_send_and_recv(usocket, udp_echo):
     s = usocket.socket(usocket.AF_INET, usocket.SOCK_DGRAM)
     s.connect(("127.0.0.1", udp_echo))

@@ -4,8 +4,9 @@
 // To the emulated stack it is one more end of a Connection: a SYN from the
 // device becomes an Asio connect to the real host:port, DATA segments are
 // written to the OS socket, bytes read from it come back as DATA, EOF as FIN,
-// an OS reset as RST. A device server socket is exposed on the PC at
-// 127.0.0.1 (the device's port when free) so PC programs can connect to it.
+// an OS reset as RST. A device server socket (TCP listening, UDP bound to a
+// port) is exposed on the PC at 127.0.0.1 (the device's port when free) so PC
+// programs can reach it. Device UDP is filtered as a carrier NAT filters it.
 //
 // Everything runs with the core lock held: segment handlers run from timers,
 // Asio completion handlers take the lock first.
@@ -55,6 +56,11 @@ class HostGateway {
     void send_datagram(const std::shared_ptr<Socket>& from, const Endpoint& shown,
                        const Endpoint& target, const std::string& data);
     void close_udp(const Socket* device_socket);
+    // Make a device UDP socket bound to `device_port` reachable from the PC
+    // (the device's port on the expose address when free); returns the PC port.
+    std::uint16_t expose_udp(const std::shared_ptr<Socket>& device_socket,
+                             std::uint16_t device_port);
+    std::uint16_t exposed_udp_port(std::uint16_t device_port) const;
 
     // Close every OS socket (the modem halts or resets).
     void shutdown();
@@ -65,12 +71,14 @@ class HostGateway {
   private:
     struct Exposure;
     void accept_next(const std::shared_ptr<Exposure>& ex);
+    GatewayUdp& udp_for(const std::shared_ptr<Socket>& device_socket);
 
     Modem& modem_;
     IpAddress expose_ip_;
     std::set<std::shared_ptr<GatewayTcp>> tcp_;
     std::map<const Socket*, std::shared_ptr<Exposure>> exposures_;
     std::map<const Socket*, std::shared_ptr<GatewayUdp>> udp_;
+    std::map<const Socket*, std::pair<std::uint16_t, std::uint16_t>> udp_exposed_;  // device, PC
 };
 
 }  // namespace qpysim

@@ -210,8 +210,9 @@ class Modem final : public LinkHost, private ModuleControl {
     const ModemConfig& config() const noexcept { return config_; }
     std::uint64_t seed() const noexcept { return config_.seed; }
     CoreLock lock() { return CoreLock(sched_); }
-    // PC port at which a device TCP server on `device_port` is reachable (0: none).
-    std::uint16_t exposed_port(std::uint16_t device_port);
+    // PC port at which a device TCP server on `device_port` (a UDP socket bound
+    // to it, with udp) is reachable (0: none).
+    std::uint16_t exposed_port(std::uint16_t device_port, bool udp = false);
     int open_sockets();
     // Stop the module: every blocked device call throws Halted(reason).
     void halt(const std::string& reason);
@@ -240,8 +241,9 @@ class Modem final : public LinkHost, private ModuleControl {
                                                 const Endpoint& local, const Endpoint& remote);
     void listening(const std::shared_ptr<Socket>& s);
     void not_listening(const Socket* s);
-    // A UDP socket has a local port: datagrams to it can be delivered.
-    void udp_bound(const std::shared_ptr<Socket>& s);
+    // A UDP socket has a local port: datagrams to it can be delivered. A
+    // server (bound to a port the script chose) is exposed on the PC.
+    void udp_bound(const std::shared_ptr<Socket>& s, bool server = false);
     // A freed-by-close socket still has a pcb (FIN-WAIT, TIME-WAIT...): keep it.
     void linger(std::shared_ptr<Socket> s);
     void unlinger(const Socket* s);
@@ -256,6 +258,9 @@ class Modem final : public LinkHost, private ModuleControl {
     std::shared_ptr<Connection> make_connection(Side device);
     // A datagram the PC's network sent to a device socket (lock held).
     void datagram_from_host(const std::weak_ptr<Socket>& to, std::string data, Endpoint from);
+    // One the carrier NAT dropped: its sender is not an endpoint the socket sent to.
+    void datagram_filtered(const std::weak_ptr<Socket>& to, const Endpoint& from,
+                           std::size_t bytes);
     // Resolve a name for a device call, through DNS faults (lock held through lk).
     std::vector<IpAddress> resolve(std::unique_lock<std::mutex>& lk, const std::string& name);
     // Something happened that a timeline `after:` entry may wait for.
@@ -281,6 +286,8 @@ class Modem final : public LinkHost, private ModuleControl {
     void link_trace(TraceEvent ev) override { trace_.emit(std::move(ev)); }
 
   private:
+    // Log and trace that a device server is reachable from the PC.
+    void expose(const std::shared_ptr<Socket>& s, const char* proto, std::uint16_t host_port);
     // ---- ModuleControl (lock held) ----
     RegState registration() const override { return cellular_.reg_state(); }
     void set_registration(RegState r, const std::string& why) override;
