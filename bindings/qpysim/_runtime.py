@@ -109,6 +109,9 @@ class Device(ImportsMixin, PeersMixin):
         # Things that keep a device busy after its main script returns (osTimers).
         self._busy_timers = 0
         self.faults = Faults(self.modem)
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C reaches the main thread when it blocks in a device call.
+            self.modem.set_interrupt_check()
 
     # ------------------------------------------------------------------ modules
 

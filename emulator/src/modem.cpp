@@ -403,11 +403,7 @@ bool Modem::halted() {
 
 void Modem::wait_halted() {
     auto lk = lock();
-    WaitQueue never;
-    try {
-        sched_.wait_until(lk, never, std::nullopt, [] { return false; });
-    } catch (const Halted&) {
-    }
+    sched_.wait_halted(lk);
 }
 
 void Modem::attach_thread(const std::string& name) {

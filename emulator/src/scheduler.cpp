@@ -181,11 +181,20 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
         lk.lock();
         if (w.notified) return true;
     }
-    if (mode_ == ClockMode::real || !me) {
-        if (mode_ == ClockMode::virtual_time && deadline) {
-            // A thread outside the simulation cannot wait for virtual time.
-            throw UsageError("a thread that is not a device thread waited on the virtual clock");
-        }
+    if (mode_ == ClockMode::virtual_time && !me) {
+        // A thread outside the simulation (a test calling the Python API from
+        // its own thread) joins as a participant for this one wait, so virtual
+        // time advances for it as for a device thread, and leaves after.
+        attach_current(lk, "host thread");
+        struct Detach {
+            Scheduler& s;
+            std::unique_lock<std::mutex>& lk;
+            ~Detach() { s.leave(lk); }
+        } detach{*this, lk};
+        w.participant = current();
+        return block(lk, w, deadline);
+    }
+    if (mode_ == ClockMode::real) {
         const bool sliced = interrupt_check_ && std::this_thread::get_id() == interrupt_thread_;
         const auto real_deadline =
             deadline
@@ -231,6 +240,16 @@ bool Scheduler::block(std::unique_lock<std::mutex>& lk, Waiter& w,
     const Duration waited = now() - blocked_at;
     me->debt = waited >= me->debt ? Duration{0} : me->debt - waited;
     return w.notified;
+}
+
+void Scheduler::wait_halted(std::unique_lock<std::mutex>& lk) {
+    // An observer, not a participant, whatever the clock: halt() wakes it.
+    Waiter w;
+    WaitQueue q;
+    add_waiter(q, w);
+    w.participant = nullptr;
+    w.cv.wait(lk, [this] { return halted_; });
+    remove_waiter(q, w);
 }
 
 void Scheduler::sleep_until(std::unique_lock<std::mutex>& lk, DeviceTime t) {

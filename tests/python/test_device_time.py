@@ -120,3 +120,89 @@ def test_timeout_fires_on_while_true_pass(tmp_path, clock):
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 3, r.stderr
     assert "device-time limit" in r.stderr
+
+
+# ---------------------------------------------------------------- the Python API from test threads
+
+QUICKSTART = str(Path(__file__).resolve().parents[2] / "scenarios" / "quickstart.yaml")
+
+
+def test_a_test_thread_blocking_in_virtual_time_works_like_a_device_thread():
+    # It used to hang for ever without a timeout, and raise ValueError with one.
+    import threading
+
+    import qpysim
+    dev = qpysim.Device(scenario=QUICKSTART)
+    u = dev.module("usocket")
+    seen = {}
+
+    def test_thread():
+        s = u.socket()
+        s.connect(u.getaddrinfo("echo.qpysim.test", 7)[0][-1])  # no timeout
+        s.send(b"hi")
+        seen["echo"] = s.recv(10)
+        s.settimeout(5)
+        t0 = dev.modem.now()
+        try:
+            s.recv(10)
+        except OSError as e:
+            seen["errno"] = e.args[0]
+        seen["waited"] = dev.modem.now() - t0
+        s.close()
+
+    t = threading.Thread(target=test_thread)
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    assert seen["echo"] == b"hi" and seen["errno"] == 110
+    assert 5.0 <= seen["waited"] < 5.01  # in device time, at once in wall time
+    dev.modem.halt("test over")
+
+
+def test_a_test_thread_waiting_for_what_can_never_come_is_told_at_once():
+    import threading
+
+    import qpysim
+    dev = qpysim.Device(scenario=QUICKSTART)
+    u = dev.module("usocket")
+    out = {}
+
+    def test_thread():
+        s = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        s.bind(("", 0))
+        t0 = time.monotonic()
+        try:
+            s.recv(10)  # no timeout, nothing scheduled: it would wait for ever
+        except BaseException as e:  # noqa: BLE001 - DeviceHalt is the answer
+            out["error"] = e
+        out["wall"] = time.monotonic() - t0
+
+    t = threading.Thread(target=test_thread)
+    t.start()
+    t.join(10)
+    assert not t.is_alive()
+    assert isinstance(out["error"], qpysim.DeviceHalt)
+    assert "would wait forever" in str(out["error"])
+    assert out["wall"] < 1
+
+
+def test_ctrl_c_reaches_the_main_thread_blocked_in_a_device_call_from_the_api(tmp_path):
+    script = tmp_path / "api.py"
+    script.write_text(textwrap.dedent("""
+        import qpysim
+        dev = qpysim.Device()  # real time
+        u = dev.module("usocket")
+        s = u.socket(u.AF_INET, u.SOCK_DGRAM)
+        s.bind(("", 0))
+        print("blocking", flush=True)
+        try:
+            s.recv(10)
+        except KeyboardInterrupt:
+            print("interrupted", flush=True)
+        """))
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline() == "blocking\n"
+    time.sleep(0.2)
+    p.send_signal(2)
+    out, _ = p.communicate(timeout=10)
+    assert out == "interrupted\n"

@@ -134,6 +134,10 @@ class Scheduler {
     static constexpr Duration kSpin = std::chrono::microseconds(100);
     // Sleep in device time.
     void sleep_until(std::unique_lock<std::mutex>& lk, DeviceTime t);
+    // Block until the scheduler halts, as an observer: the calling thread never
+    // becomes a participant (every other wait from a thread outside the
+    // simulation joins it for the wait, in virtual time).
+    void wait_halted(std::unique_lock<std::mutex>& lk);
     // Wake every thread waiting on q.
     void notify(WaitQueue& q);
 
