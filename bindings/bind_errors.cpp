@@ -36,6 +36,59 @@ std::optional<Duration> to_timeout(const py::handle& value, const char* what) {
     return from_seconds(s);
 }
 
+namespace {
+
+std::string type_name(const py::handle& value) {
+    return py::str(py::type::of(value).attr("__name__"));
+}
+
+void need_int(const py::handle& value, const char* what) {
+    if (!PyLong_Check(value.ptr()) || PyBool_Check(value.ptr())) {
+        throw py::type_error(std::string(what) + " must be an int, not " + type_name(value));
+    }
+}
+
+}  // namespace
+
+long long arg_int(const py::handle& value, const char* what, long long lo, long long hi) {
+    need_int(value, what);
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(value.ptr(), &overflow);
+    if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+    if (overflow || v < lo || v > hi) {
+        PyErr_Format(PyExc_OverflowError, "%s must be from %lld to %lld, got %S", what, lo, hi,
+                     value.ptr());
+        throw py::error_already_set();
+    }
+    return v;
+}
+
+unsigned long long arg_uint64(const py::handle& value, const char* what) {
+    need_int(value, what);
+    const unsigned long long v = PyLong_AsUnsignedLongLong(value.ptr());
+    if (v == static_cast<unsigned long long>(-1) && PyErr_Occurred()) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_OverflowError, "%s must be from 0 to 18446744073709551615, got %S", what,
+                     value.ptr());
+        throw py::error_already_set();
+    }
+    return v;
+}
+
+std::string arg_str(const py::handle& value, const char* what) {
+    if (!PyUnicode_Check(value.ptr())) {
+        throw py::type_error(std::string(what) + " must be a str, not " + type_name(value));
+    }
+    return value.cast<std::string>();
+}
+
+bool arg_bool(const py::handle& value, const char* what) {
+    if (!PyBool_Check(value.ptr()) && !PyLong_Check(value.ptr())) {
+        throw py::type_error(std::string(what) + " must be a bool, not " + type_name(value));
+    }
+    return PyObject_IsTrue(value.ptr()) == 1;
+}
+
 BytesView::BytesView(const py::handle& obj, const char* what) {
     if (PyUnicode_Check(obj.ptr())) {
         Py_ssize_t size = 0;

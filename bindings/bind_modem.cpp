@@ -54,18 +54,24 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                   const py::object& timeline_offset, const py::object& pdp) {
     ModemConfig c;
     // The scenario first; explicit arguments override it.
-    if (!scenario.is_none()) apply_scenario(load_scenario(py::str(scenario)), c);
-    if (!clock.is_none()) c.clock = parse_clock(clock.cast<std::string>());
-    if (!module.is_none()) c.module = module.cast<std::string>();
-    if (!dialect.is_none()) c.dialect = dialect.cast<std::string>();
-    if (!seed.is_none()) c.seed = seed.cast<std::uint64_t>();
-    c.host_network =
-        host_network.is_none() ? c.clock == ClockMode::real : host_network.cast<bool>();
+    if (!scenario.is_none()) {
+        if (!PyUnicode_Check(scenario.ptr()) &&
+            !py::isinstance(scenario, py::module_::import("os").attr("PathLike")))
+            throw py::type_error("scenario must be a path (str or os.PathLike), not " +
+                                 std::string(py::str(py::type::of(scenario).attr("__name__"))));
+        apply_scenario(load_scenario(py::str(scenario)), c);
+    }
+    if (!clock.is_none()) c.clock = parse_clock(arg_str(clock, "clock"));
+    if (!module.is_none()) c.module = arg_str(module, "module");
+    if (!dialect.is_none()) c.dialect = arg_str(dialect, "dialect");
+    if (!seed.is_none()) c.seed = arg_uint64(seed, "seed");
+    c.host_network = host_network.is_none() ? c.clock == ClockMode::real
+                                            : arg_bool(host_network, "host_network");
     c.expose_ip = expose_ip;
     if (!trace.is_none()) c.trace_path = py::str(trace);
     c.trace_in_memory = trace_in_memory;
     c.trace_append = trace_append;
-    if (!rtc.is_none()) c.rtc_start = rtc.cast<std::int64_t>();
+    if (!rtc.is_none()) c.rtc_start = arg_int(rtc, "rtc", 0, 253402300799);  // up to 9999
     if (!timeline_offset.is_none()) {
         const auto d = to_timeout(timeline_offset, "timeline_offset");
         if (!d) throw py::type_error("timeline_offset must be a number of seconds");
@@ -168,10 +174,16 @@ void bind_modem(py::module_& m) {
                 return md.sched().now().count();
             },
             "Device time in ns, as utime's ticks read it.")
-        .def("exposed_port", &Modem::exposed_port, py::arg("device_port"), py::arg("udp") = false,
-             py::call_guard<py::gil_scoped_release>(),
-             "PC port at which a device TCP server on device_port (with udp=True: a UDP "
-             "socket bound to it) is reachable on 127.0.0.1 (0: none).")
+        .def(
+            "exposed_port",
+            [](Modem& md, const py::object& port, bool udp) {
+                const auto p = static_cast<std::uint16_t>(arg_int(port, "device_port", 0, 65535));
+                py::gil_scoped_release nogil;
+                return md.exposed_port(p, udp);
+            },
+            py::arg("device_port"), py::arg("udp") = false,
+            "PC port at which a device TCP server on device_port (with udp=True: a UDP "
+            "socket bound to it) is reachable on 127.0.0.1 (0: none).")
         .def("open_sockets", &Modem::open_sockets, py::call_guard<py::gil_scoped_release>())
         .def("halt", &Modem::halt, py::arg("reason"), py::call_guard<py::gil_scoped_release>())
         .def(

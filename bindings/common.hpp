@@ -52,6 +52,14 @@ decltype(auto) guarded(Modem& modem, F&& f) {
 // ValueError for negatives.
 std::optional<Duration> to_timeout(const py::handle& value, const char* what);
 
+// An argument from Python, checked and named in the error: TypeError for the
+// wrong type, OverflowError for an int outside [lo, hi] (never pybind11's
+// "Unable to cast ... to C++ type").
+long long arg_int(const py::handle& value, const char* what, long long lo, long long hi);
+unsigned long long arg_uint64(const py::handle& value, const char* what);
+std::string arg_str(const py::handle& value, const char* what);
+bool arg_bool(const py::handle& value, const char* what);
+
 // A read-only view of a bytes-like object, or of a str as UTF-8 (the device
 // accepts str where it wants bytes), without copying. Construct and destroy it
 // with the GIL held; the view itself may be read with the GIL released, since

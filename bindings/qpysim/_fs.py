@@ -42,9 +42,13 @@ class DeviceFS:
         self.root: Optional[Path] = None
         self.cwd = "/usr"
         if root is not None:
-            self.set_root(Path(root))
+            self.set_root(root)
 
     def set_root(self, root: Path) -> None:
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"fs must be a folder path, not {type(root).__name__}")
+        if not Path(root).is_dir():
+            raise ValueError(f"fs: {str(root)!r} is not a folder (it becomes the device's /usr)")
         self.root = Path(root).resolve()
 
     # -------------------------------------------------------------- paths

@@ -12,6 +12,7 @@ module is ever put in ``sys.modules``.
 from __future__ import annotations
 
 import contextlib
+import re
 import ctypes
 import sys
 import threading
@@ -87,6 +88,8 @@ class Device(ImportsMixin, PeersMixin):
 
     def __init__(self, modem: Optional[_core.Modem] = None, *, fs: Optional[str] = None,
                  **modem_options: Any):
+        if modem is None:
+            _check_modem_options(modem_options)
         self.modem = modem if modem is not None else _core.Modem(**modem_options)
         self.dialect = self.modem.dialect
         self.profile = self.modem.profile
@@ -334,6 +337,8 @@ class Device(ImportsMixin, PeersMixin):
         text appears, when the device-time limit passes, or when nothing can ever
         wake the device threads again (virtual time).
         """
+        if timeout is not None:  # checked before anything else happens
+            self.modem.halt_after(timeout, REASON_TIME_LIMIT)
         path = Path(script).resolve()
         if self.fs.root is None:
             self.fs.set_root(path.parent)
@@ -346,8 +351,6 @@ class Device(ImportsMixin, PeersMixin):
         except SyntaxError as e:
             print_exception(e)
             return RunResult(1, "the script has a syntax error", e)
-        if timeout is not None:
-            self.modem.halt_after(timeout, REASON_TIME_LIMIT)
         main = types.ModuleType("__main__")
         main.__dict__.update({
             "__name__": "__main__",
@@ -469,11 +472,24 @@ class Device(ImportsMixin, PeersMixin):
     @contextlib.contextmanager
     def device_thread(self, name: str):
         """The calling thread runs device code inside (virtual time schedules it)."""
+        if not isinstance(name, str):
+            raise TypeError(f"device_thread() name must be a str, not {type(name).__name__}")
         self.modem.attach_thread(name)
         try:
             yield
         finally:
             self.modem.detach_thread()
+
+
+def _check_modem_options(options: dict) -> None:
+    """A keyword the core's Modem does not take is named as Python would name it
+    (pybind11 would dump every overload's signature instead)."""
+    doc = (_core.Modem.__init__.__doc__ or "").split("\n", 1)[0]
+    known = set(re.findall(r"(\w+): ", doc)) - {"self"}
+    unknown = sorted(set(options) - known)
+    if known and unknown:
+        raise TypeError(f"Device() got an unexpected keyword argument {unknown[0]!r} "
+                        f"(it takes fs, and {', '.join(sorted(known))})")
 
 
 def print_exception(e: BaseException, file=None) -> None:

@@ -5,9 +5,14 @@ import sys
 from qpysim._oserror import OSError  # noqa: A004 - the device's OSError
 
 
-def need_int(value, what):
+def need_int(value, what, word=True):
+    """An int argument as the firmware takes it: a machine word (mp_obj_get_int on
+    a 32-bit module raises OverflowError past it). word=False: any int (thread
+    idents, which are the PC's under qpysim)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if word and not -0x80000000 <= value <= 0x7FFFFFFF:
+        raise OverflowError(f"{what}: overflow converting long int to machine word")
     return value
 
 

@@ -38,11 +38,11 @@ def stack_size(size=None):
 
 
 def threadIsRunning(thread_id):
-    return _dev.thread_running(_int(thread_id, "thread_id"))
+    return _dev.thread_running(_int(thread_id, "thread_id", word=False))
 
 
 def stop_thread(thread_id):
-    _int(thread_id, "thread_id")
+    _int(thread_id, "thread_id", word=False)
     _dev.stop_thread(thread_id or _host_threading.get_ident())
 
 

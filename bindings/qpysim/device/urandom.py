@@ -4,6 +4,8 @@ import random as _random
 
 from qpysim._runtime import current_device as _current_device
 
+from ._common import need_int as _need_int
+
 _dev = _current_device()
 _rng = _random.Random(_dev.modem.seed * 1000003 + 17)
 
@@ -19,6 +21,8 @@ def getrandbits(n):
 
 
 def getrandbytes(n):
+    if _need_int(n, "n") < 0:
+        raise ValueError("n must be >= 0")
     return bytes(_rng.getrandbits(8) for _ in range(n))
 
 

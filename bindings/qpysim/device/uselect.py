@@ -60,12 +60,17 @@ class poll:
                 out += [(obj, ev) for (obj, _, _), ev in zip(native, events) if ev]
             elif wait:
                 _modem.sleep(wait)
+            elif wait is None:
+                # Nothing to watch and no timeout: the device waits for ever, in
+                # device time (this used to spin the PC's CPU without time passing).
+                _modem.sleep(3600)
             if out or (left is not None and left <= 0):
                 return out
 
     def poll(self, timeout=-1):
-        """[(obj, events)] ready within timeout ms (-1 or None: wait for one)."""
-        if timeout is None or timeout < 0:
+        """[(obj, events)] ready within timeout ms (-1 or None: wait for one).
+        The timeout is an int, as extmod/modselect.c reads it (mp_obj_get_int)."""
+        if timeout is None or _int(timeout, "timeout") < 0:
             return self._ready(None)
         return self._ready(timeout / 1000)
 

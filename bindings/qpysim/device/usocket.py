@@ -11,6 +11,7 @@ from qpysim._runtime import DeviceHalt as _DeviceHalt  # noqa: F401  (re-exporte
 from qpysim._runtime import current_device as _current_device
 
 from ._common import OSError as _OSError
+from ._common import need_int as _need_int
 
 _dev = _current_device()
 _modem = _dev.modem
@@ -36,14 +37,7 @@ _MSG_PEEK = _CONSTANTS.get("MSG_PEEK", 0)
 _MSG_DONTWAIT = _CONSTANTS.get("MSG_DONTWAIT", 0)
 
 
-def _int(value, what):
-    """An int argument as the firmware takes it: a machine word (mp_obj_get_int on
-    a 32-bit module raises OverflowError past it)."""
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
-    if not -0x80000000 <= value <= 0x7FFFFFFF:
-        raise OverflowError(f"{what}: overflow converting long int to machine word")
-    return value
+_int = _need_int
 
 
 def _host(host, what):
