@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# libFuzzer runs of the scenario parser and the TCP state machine (clang,
+# libFuzzer runs of the scenario parser, the TCP state machine and the socket API (clang,
 # ASan+UBSan), from the seed corpus in tests/fuzz/corpus (plus the shipped
 # scenarios for the parser). New inputs go to build/fuzz/corpus-*, never into
 # the repository; a crash leaves its input in build/fuzz/ and fails the run.
@@ -41,3 +41,5 @@ run() {
 run fuzz_scenario tests/fuzz/corpus/scenario scenarios -- -dict=tests/fuzz/scenario.dict -max_len=4096 \
   -timeout=10 -rss_limit_mb=1024
 run fuzz_tcp tests/fuzz/corpus/tcp -- -max_len=512
+# The device-facing socket API: programs of calls with odd hosts, ports and sizes.
+run fuzz_socket tests/fuzz/corpus/socket -- -max_len=512 -timeout=10 -rss_limit_mb=2048
