@@ -88,9 +88,7 @@ class Device(ImportsMixin, PeersMixin):
 
     def __init__(self, modem: Optional[_core.Modem] = None, *, fs: Optional[str] = None,
                  **modem_options: Any):
-        if modem is None:
-            _check_modem_options(modem_options)
-        self.modem = modem if modem is not None else _core.Modem(**modem_options)
+        self.modem = modem if modem is not None else _make_modem(modem_options)
         self.dialect = self.modem.dialect
         self.profile = self.modem.profile
         self.fs = DeviceFS(fs)
@@ -481,15 +479,25 @@ class Device(ImportsMixin, PeersMixin):
             self.modem.detach_thread()
 
 
-def _check_modem_options(options: dict) -> None:
-    """A keyword the core's Modem does not take is named as Python would name it
-    (pybind11 would dump every overload's signature instead)."""
-    doc = (_core.Modem.__init__.__doc__ or "").split("\n", 1)[0]
-    known = set(re.findall(r"(\w+): ", doc)) - {"self"}
-    unknown = sorted(set(options) - known)
-    if known and unknown:
+def _make_modem(options: dict) -> _core.Modem:
+    """The core Modem; a keyword it does not take, or a value of the wrong type,
+    is named as Python would name it (pybind11 would list every signature)."""
+    try:
+        return _core.Modem(**options)
+    except TypeError as e:
+        if "incompatible constructor arguments" not in str(e):
+            raise
+    signature = (_core.Modem.__init__.__doc__ or "").split("\n", 1)[0]
+    # pybind11 names an int parameter "typing.SupportsInt | typing.SupportsIndex".
+    types_of = {name: "int" if "SupportsInt" in kind else kind
+                for name, kind in re.findall(r"(\w+): ([\w.]+)", signature) if name != "self"}
+    unknown = sorted(set(options) - set(types_of))
+    if unknown:
         raise TypeError(f"Device() got an unexpected keyword argument {unknown[0]!r} "
-                        f"(it takes fs, and {', '.join(sorted(known))})")
+                        f"(it takes fs, and {', '.join(sorted(types_of))})") from None
+    wrong = [f"{k} must be {types_of[k]}, not {type(v).__name__}" for k, v in options.items()
+             if types_of[k] in ("str", "bool", "int") and type(v).__name__ != types_of[k]]
+    raise TypeError("Device(): " + ("; ".join(wrong) or "an argument has the wrong type")) from None
 
 
 def print_exception(e: BaseException, file=None) -> None:

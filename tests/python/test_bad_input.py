@@ -166,6 +166,7 @@ def test_bad_calls_from_several_threads_lose_and_duplicate_nothing():
     (lambda: qpysim.Device(seed=2**64), OverflowError, "got 18446744073709551616"),
     (lambda: qpysim.Device(seed="7"), TypeError, "seed must be an int, not str"),
     (lambda: qpysim.Device(frobnicate=1), TypeError, "unexpected keyword argument 'frobnicate'"),
+    (lambda: qpysim.Device(power_on_reason="1"), TypeError, "power_on_reason must be int, not str"),
     (lambda: qpysim.Device(scenario=123), TypeError, "scenario must be a path"),
     (lambda: qpysim.Device(fs="/nonexistent/dir"), ValueError, "is not a folder"),
     (lambda: qpysim.Device(clock="sometimes"), ValueError, "clock must be 'real' or 'virtual'"),
