@@ -220,6 +220,10 @@ class ImportsMixin:
         top = name.split(".", 1)[0]
         if name == "builtins":
             return self._builtins_module
+        if name == "__main__" and getattr(self, "_main_module", None) is not None:
+            # MicroPython registers the script's globals as a built-in module
+            # __main__ (py/runtime.c:62-67, 116-118): unittest.main() uses it.
+            return self._main_module
         with self._import_lock:
             if top in BUILTIN_MODULES or top in PORT_MODULES:
                 # `import umqtt.simple` binds the package; `from umqtt.simple

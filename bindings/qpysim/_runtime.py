@@ -94,6 +94,7 @@ class Device(ImportsMixin, PeersMixin):
         self.fs = DeviceFS(fs)
         self._modules: dict[str, Any] = {}
         self._user_modules: dict[str, types.ModuleType] = {}
+        self._main_module: Optional[types.ModuleType] = None  # the running script
         self._import_lock = threading.RLock()
         self._builtins = self._make_builtins()
         self._expect: list[str] = []
@@ -355,6 +356,7 @@ class Device(ImportsMixin, PeersMixin):
             "__file__": self.device_path(path),
             "__builtins__": self._builtins,
         })
+        self._main_module = main  # what `import __main__` gives device code
         old_out, old_err, old_argv = sys.stdout, sys.stderr, sys.argv
         watches = (_OutputWatch(old_out, self), _OutputWatch(old_err, self))
         sys.stdout, sys.stderr = watches

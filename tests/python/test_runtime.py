@@ -88,6 +88,23 @@ def test_modules_not_on_the_device_do_not_import(run, capsys):
     assert "ImportError: no module named 'requests'" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("dialect", ["quecpython", "micropython"])
+def test_import_main_gives_the_running_scripts_globals(tmp_path, capsys, dialect):
+    # MicroPython's built-in __main__ module is the script's globals (py/runtime.c),
+    # which unittest.main() reads its tests from.
+    (tmp_path / "helper.py").write_text("def seen():\n    import __main__\n    return __main__.MARK\n"
+                                        "def main():\n    return __import__('__main__')\n")
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        MARK = 7
+        import __main__
+        import helper
+        print(__main__.__name__, __main__.MARK, helper.seen(), __main__ is helper.main())
+        """))
+    r = qpysim.Device(dialect=dialect, clock="virtual").run(str(tmp_path / "main.py"))
+    assert r.status == 0, capsys.readouterr().err
+    assert capsys.readouterr().out == "__main__ 7 7 True\n"
+
+
 def test_usr_packages_and_plain_names_import_from_the_device_folder(run, capsys):
     r = run("""
         import usr.helper
