@@ -1,12 +1,12 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 
 #include "cli.hpp"
 #include "qpysim/profile.hpp"
+#include "qpysim/scenario.hpp"
 
 namespace qpysim::cli {
 
@@ -49,14 +49,8 @@ CLI::Validator whole_number(std::uint64_t max) {
 CLI::Validator seconds(double max) {
     return CLI::Validator(
         [max](std::string& v) -> std::string {
-            std::size_t used = 0;
-            double d = 0;
-            try {
-                d = std::stod(v, &used);
-            } catch (const std::exception&) {
-                used = 0;
-            }
-            if (used != 0 && used == v.size() && std::isfinite(d) && d > 0 && d <= max) return {};
+            const auto d = parse_number(v);
+            if (d && *d > 0 && *d <= max) return {};
             return "must be a number of seconds above 0 and at most " +
                    std::to_string(static_cast<long long>(max)) + ", got '" + v + "'";
         },

@@ -1,5 +1,7 @@
 #include "config_reader.hpp"
 
+#include "qpysim/bytes.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -14,38 +16,16 @@ namespace qpysim {
 
 namespace {
 
-// The offset of the first byte that is not part of well-formed UTF-8 (RFC 3629:
-// no overlong forms, no surrogates, nothing above U+10FFFF), if any.
+// The offset of the first byte that is not part of well-formed UTF-8, if any.
 std::optional<std::size_t> first_bad_utf8(const std::string& text) {
-    const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-    const std::size_t n = text.size();
-    std::size_t i = 0;
-    while (i < n) {
-        const unsigned c = p[i];
-        std::size_t len = 0;
-        unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte
-        if (c < 0x80) {
+    for (std::size_t i = 0; i < text.size();) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
             ++i;
-            continue;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            len = 2;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            len = 3;
-            if (c == 0xE0) lo = 0xA0;
-            if (c == 0xED) hi = 0x9F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            len = 4;
-            if (c == 0xF0) lo = 0x90;
-            if (c == 0xF4) hi = 0x8F;
+        } else if (const std::size_t n = utf8_sequence(text, i)) {
+            i += n;
         } else {
             return i;
         }
-        if (i + len > n) return i;
-        if (p[i + 1] < lo || p[i + 1] > hi) return i;
-        for (std::size_t k = 2; k < len; ++k) {
-            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
-        }
-        i += len;
     }
     return std::nullopt;
 }
@@ -232,19 +212,13 @@ std::uint64_t ConfigReader::unsigned_int(const YAML::Node& n, const std::string&
 double ConfigReader::number(const YAML::Node& n, const std::string& what, double lo,
                             double hi) const {
     const std::string v = scalar(n, what);
-    std::size_t used = 0;
-    double d = 0;
-    try {
-        d = std::stod(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used == 0 || used != v.size() || !(d >= lo && d <= hi)) {
+    const auto d = parse_number(v);
+    if (!d || !(*d >= lo && *d <= hi)) {
         std::ostringstream o;
         o << what << " must be a number from " << lo << " to " << hi << ", got '" << v << "'";
         fail(n.Mark(), o.str());
     }
-    return d;
+    return *d;
 }
 
 bool ConfigReader::boolean(const YAML::Node& n, const std::string& what) const {

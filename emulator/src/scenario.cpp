@@ -544,6 +544,18 @@ void parse_module(const ConfigReader& r, const YAML::Node& n, Scenario& s) {
 
 }  // namespace
 
+std::optional<double> parse_number(const std::string& text) {
+    std::size_t used = 0;
+    double d = 0;
+    try {
+        d = std::stod(text, &used);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+    if (used == 0 || used != text.size() || !std::isfinite(d)) return std::nullopt;
+    return d;
+}
+
 std::optional<Duration> parse_duration(const std::string& text) {
     if (text.empty()) return std::nullopt;
     std::size_t used = 0;

@@ -12,6 +12,11 @@
 
 namespace qpysim {
 
+// The length of the well-formed UTF-8 sequence at s[i] (RFC 3629: no overlong
+// forms, no surrogates, nothing past U+10FFFF), or 0 if it is not one. For
+// s[i] < 0x80 it is 0 too: callers handle ASCII themselves.
+std::size_t utf8_sequence(std::string_view s, std::size_t i);
+
 // Reusable blocks of the size the host gateway reads in: freeing and
 // re-allocating 64 KiB per segment makes glibc trim and regrow its heap, and
 // every regrowth page-faults. Thread-safe; holds at most a few MiB.

@@ -61,6 +61,9 @@ struct Scenario {
 
 // "250ms", "1.5s", "5m", "1h", or a number of seconds. nullopt if malformed.
 std::optional<Duration> parse_duration(const std::string& text);
+// A finite decimal number that is the whole text ("1.5", "-2", "1e3"); nullopt
+// for anything else, nan and inf included.
+std::optional<double> parse_number(const std::string& text);
 
 // Parse scenario text. `source` names it in error messages.
 Scenario parse_scenario(const std::string& text, const std::string& source);
