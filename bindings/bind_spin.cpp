@@ -9,6 +9,12 @@
 // the others run), until the thread calls into the module again; then it takes
 // itself off, so code that does not spin runs untraced, at full speed.
 //
+// Only lines of the device's own code are charged: the script, its /usr
+// modules, a test's device thread. qpysim's Python (the frozen libraries, the
+// source translation of an import) and the Python installation's (stdlib,
+// site-packages) run free, as the firmware's C does: a slow PC (a sanitizer
+// build) that makes an import look like a spin must not move device time.
+//
 // A thread waiting on a flag replays exactly: it is charged from the device
 // time at which it began to spin, in fixed steps. How many lines ran before
 // the watch noticed depends on wall time: a loop counting its own iterations,
@@ -16,10 +22,13 @@
 // (README "Device time cannot freeze").
 #include <chrono>
 #include <condition_variable>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <Python.h>
 #include <frameobject.h>
@@ -39,7 +48,55 @@ struct SpinState {
     unsigned long ident = 0;  // the Python thread it was set for
     std::uint64_t calls = 0;  // its call count when the watch saw it spin
     std::uint64_t lines = 0;
+    PyObject* last_code = nullptr;  // strong: the verdict below is for it
+    bool last_device = false;
+    ~SpinState() { Py_XDECREF(last_code); }
 };
+
+// Folders of code that is not the device's: qpysim's package and the Python
+// installation's library folders. Set once, GIL held (set_tracer).
+std::vector<std::string>& host_folders() {
+    static std::vector<std::string> folders;
+    return folders;
+}
+
+void find_host_folders() {
+    auto& folders = host_folders();
+    if (!folders.empty()) return;
+    try {
+        const py::module_ os_path = py::module_::import("os.path");
+        // As given and with links resolved, each ending in the separator.
+        const auto add = [&](const py::handle& path) {
+            if (path.is_none()) return;
+            for (const py::object& p :
+                 {py::reinterpret_borrow<py::object>(path), os_path.attr("realpath")(path)}) {
+                folders.push_back(py::str(os_path.attr("join")(p, "")));
+            }
+        };
+        add(os_path.attr("dirname")(py::module_::import("qpysim").attr("__file__")));
+        const py::dict paths = py::module_::import("sysconfig").attr("get_paths")();
+        for (const char* key : {"stdlib", "platstdlib", "purelib", "platlib"}) {
+            if (paths.contains(key)) add(paths[key]);
+        }
+    } catch (const std::exception&) {
+        folders.clear();  // then every line counts, as before
+    }
+}
+
+// Is `code` the device's (its lines are charged)? Frozen and host code is not.
+bool device_code(PyCodeObject* code) {
+    const char* name = PyUnicode_AsUTF8(code->co_filename);
+    if (!name) {
+        PyErr_Clear();
+        return true;
+    }
+    if (std::strncmp(name, "<frozen ", 8) == 0) return false;
+    std::string file = name;
+    for (const std::string& f : host_folders()) {
+        if (file.compare(0, f.size(), f) == 0) return false;
+    }
+    return true;
+}
 
 int spin_tracer(PyObject* obj, PyFrameObject*, int what, PyObject*);
 
@@ -49,7 +106,7 @@ void take_off(PyObject* obj) {
     Py_DECREF(obj);
 }
 
-int spin_tracer(PyObject* obj, PyFrameObject*, int what, PyObject*) {
+int spin_tracer(PyObject* obj, PyFrameObject* frame, int what, PyObject*) {
     if (what != PyTrace_LINE) return 0;
     auto* st = static_cast<SpinState*>(PyCapsule_GetPointer(obj, kCapsule));
     if (!st) return -1;
@@ -57,6 +114,15 @@ int spin_tracer(PyObject* obj, PyFrameObject*, int what, PyObject*) {
         take_off(obj);
         return 0;
     }
+    PyCodeObject* code = PyFrame_GetCode(frame);  // new reference
+    if (reinterpret_cast<PyObject*>(code) != st->last_code) {
+        Py_XDECREF(st->last_code);
+        st->last_code = reinterpret_cast<PyObject*>(code);
+        Py_INCREF(st->last_code);
+        st->last_device = device_code(code);
+    }
+    Py_DECREF(code);
+    if (!st->last_device) return 0;
     if (++st->lines < kLinesPerCharge) return 0;
     st->lines = 0;
     std::uint64_t calls = 0;
@@ -98,6 +164,7 @@ void set_tracer(const std::shared_ptr<Modem>& md, unsigned long ident, std::uint
         // Ours already (it takes itself off when it is stale), or a
         // debugger's or coverage's: left alone.
         if (ts->c_tracefunc != nullptr) return;
+        find_host_folders();
         auto* st = new SpinState{md, ident, calls, 0};
         PyObject* cap = PyCapsule_New(st, kCapsule, [](PyObject* c) {
             delete static_cast<SpinState*>(PyCapsule_GetPointer(c, kCapsule));

@@ -108,6 +108,23 @@ def test_a_spinning_thread_stops_at_the_timeout_in_virtual_time(tmp_path, capsys
     assert time.monotonic() - started < 30  # bounded: it ends, it does not hang
 
 
+def test_library_code_between_calls_costs_no_device_time_however_slow_the_pc(tmp_path, capsys):
+    # Lines of the firmware's libraries (here re's compiler, in Python on the
+    # PC, C on the module) are not the script's: a slow PC (a sanitizer build)
+    # that takes them for a spin must not move device time, or replay breaks.
+    # About 0.6 s of wall time without a call into the module: the spin watch
+    # notices, and only the script's own few lines count (less than a step).
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        import ure, utime
+        t0 = utime.ticks_us()
+        for i in range(3):
+            ure.compile(("a[bc]{2,5}d(?:q|r)*|" * 8000) + str(i))
+        print(utime.ticks_diff(utime.ticks_us(), t0))
+    """)
+    assert result.status == 0, err
+    assert out.split() == ["0"]  # the two clock reads' 40 us are owed, not yet paid
+
+
 @pytest.mark.parametrize("clock", ["real", "virtual"])
 def test_timeout_fires_on_while_true_pass(tmp_path, clock):
     script = tmp_path / "main.py"
