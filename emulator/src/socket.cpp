@@ -474,6 +474,11 @@ void Socket::pump() {
 
 // ---------------------------------------------------------------- receiving
 
+std::uint64_t Socket::bytes_read() const {
+    auto lk = lock();
+    return consumed_total_;
+}
+
 Bytes Socket::take_rx(std::size_t n) {
     Bytes out = rx_.take(n);
     consumed_total_ += out.size();

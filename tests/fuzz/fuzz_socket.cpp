@@ -9,7 +9,8 @@
 // exception: qpysim::Error (an errno), UsageError with a message, or Halted
 // once the module stops (a wait nothing can end). Anything else, a crash or a
 // sanitizer report is a bug. After each call the socket's state is a lwIP
-// number (-1..10), and the echo host returns bytes in the order sent.
+// number (-1..10), and the echo host returns bytes in the order sent (a
+// read that fails midway drops what it took, as the firmware does).
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -108,6 +109,7 @@ int run(Modem& modem, Input& in) {
         const std::uint8_t op = in.byte();
         auto& s = socks[in.byte() % socks.size()];
         const bool stream0 = &s == &socks[0] && s && s->type() == SockType::stream;
+        const std::uint64_t read_before = stream0 ? s->bytes_read() : 0;
         try {
             switch (op % 16) {
                 case 0: {
@@ -200,6 +202,13 @@ int run(Modem& modem, Input& in) {
                     break;
             }
         } catch (const Error&) {
+            // A read that fails after taking bytes drops them, as MicroPython's
+            // stream readline does (py/stream.c): count them as read.
+            if (stream0 && s) {
+                const auto dropped = static_cast<std::size_t>(s->bytes_read() - read_before);
+                check(echoed.size() + dropped <= sent.size());
+                echoed += sent.substr(echoed.size(), dropped);
+            }
         } catch (const UsageError& e) {
             if (e.what()[0] == '\0') std::fprintf(stderr, "empty UsageError at op %d\n", op % 16);
             check(e.what()[0] != '\0');  // every refusal says what was wrong

@@ -97,6 +97,9 @@ class Socket final : public SegmentSink,
     int fileno() const;
     // A number that names this socket in traces for its whole life (fds are reused).
     std::uint64_t id() const noexcept { return id_; }
+    // Stream bytes the script has taken out of this socket so far, including
+    // those a read that then failed took and dropped (as py/stream.c does).
+    std::uint64_t bytes_read() const;
     int poll_events() const;
     // Waits until poll_events() & mask, or the deadline; returns the events.
     int wait_events(int mask, std::optional<DeviceTime> deadline);
