@@ -27,7 +27,7 @@ py::dict pdp_dict(const PdpContext& p) {
 void bind_cellular(py::module_& m) {
     m.def(
         "cellular_state",
-        [](Modem& md) {
+        [](Modem& md, bool pdp) {
             Cellular c;
             {
                 py::gil_scoped_release nogil;
@@ -50,13 +50,15 @@ void bind_cellular(py::module_& m) {
                 py::arg("phone_number") = i.phone_number, py::arg("serial") = i.serial);
             const Operator& o = c.network_operator();
             d["operator"] = py::make_tuple(o.long_name, o.short_name, o.mcc, o.mnc);
+            if (!pdp) return d;  // net and sim poll often and need no data calls
             py::dict pdps;
             for (int id = 1; id <= Cellular::kPdpCount; ++id)
                 pdps[py::int_(id)] = pdp_dict(c.pdp(id));
             d["pdp"] = pdps;
             return d;
         },
-        py::arg("modem"), "A snapshot of the module's SIM, registration, radio and PDP state.");
+        py::arg("modem"), py::arg("pdp") = true,
+        "A snapshot of the module's SIM, registration, radio and (pdp=True) PDP state.");
 
     m.def("activate_pdp", &Modem::activate_pdp, py::arg("modem"), py::arg("id"),
           py::call_guard<py::gil_scoped_release>(), "dataCall.activate(): True on success.");

@@ -11,7 +11,7 @@ _profile = _dev.profile
 
 
 def _state():
-    return _core.cellular_state(_modem)
+    return _core.cellular_state(_modem, False)
 
 
 def _registered(s):

@@ -8,7 +8,7 @@ _modem = _dev.modem
 
 
 def _state():
-    return _core.cellular_state(_modem)
+    return _core.cellular_state(_modem, False)
 
 
 def getStatus():
