@@ -1,21 +1,35 @@
-"""The device's console under a run: stdout and stderr pass through to the PC
-and are watched for the run's --expect and --fail-text texts."""
+"""The device's console under a run: stdout and stderr pass through to the PC,
+are kept for the RunResult and Device.expect, and are watched for the run's
+--expect and --fail-text texts."""
 
 from __future__ import annotations
 
 import io
+import re
+import threading
+from typing import Optional, Union
+
+from . import _core
+from ._result import REASON_EXPECT, REASON_FAIL_TEXT, RunResult
+
+DeviceHalt = _core.DeviceHalt
 
 _RETIRED_STREAMS: list = []  # see _OutputWatch.retire
+
+# What a Device keeps of each stream; beyond it, the oldest text goes (and
+# the kept text says how much).
+KEEP_CHARS = 8 * 1024 * 1024
 
 
 class _OutputWatch(io.TextIOBase):
     """A text stream that passes writes through and watches for given texts."""
 
-    def __init__(self, target, device):
+    def __init__(self, target, device, name: str = "stdout"):
         super().__init__()
         self._target = target
         self._device = device
         self._tail = ""
+        self.stream_name = name
 
     def write(self, s: str) -> int:
         if not isinstance(s, str):
@@ -46,3 +60,157 @@ class _OutputWatch(io.TextIOBase):
 
     def isatty(self) -> bool:
         return getattr(self._target, "isatty", lambda: False)()
+
+
+class _Kept:
+    """Text kept up to KEEP_CHARS, oldest dropped first (and counted)."""
+
+    def __init__(self):
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def add(self, text: str) -> None:
+        self.parts.append(text)
+        self.size += len(text)
+        while self.size > KEEP_CHARS and len(self.parts) > 1:
+            old = self.parts.pop(0)
+            self.size -= len(old)
+            self.dropped += len(old)
+
+    def text(self) -> str:
+        head = f"[qpysim: {self.dropped} earlier characters not kept]\n" if self.dropped else ""
+        return head + "".join(self.parts)
+
+
+class ConsoleMixin:
+    """What the script printed, for RunResult, Device.output and Device.expect."""
+
+    def _console_init(self) -> None:
+        self._expect: list[str] = []
+        self.expect_pending: list[str] = []
+        self._fail_text: list[str] = []
+        self._kept = {"stdout": _Kept(), "stderr": _Kept(), "output": _Kept()}
+        self._console_lock = threading.Lock()
+        self._lines: list[tuple[float, str]] = []  # complete console lines, device time
+        self._line_start = 0  # index in the whole run of self._lines[0]
+        self._partial = ""
+        self._expect_from = 0  # the next line Device.expect looks at
+        self._line_signal: Optional[_core.Semaphore] = None
+        self._runner_ident = 0  # the thread in Device.run: its writes are the device's
+
+    def _device_writer(self) -> bool:
+        ident = threading.get_ident()
+        return ident == self._runner_ident or ident in self._threads
+
+    def _record(self, stream: str, text: str) -> None:
+        with self._console_lock:
+            self._kept[stream].add(text)
+            self._kept["output"].add(text)
+            pieces = (self._partial + text).split("\n")
+            self._partial = pieces.pop()
+            if not pieces:
+                return
+            now = self.modem.now()
+            self._lines.extend((now, line) for line in pieces)
+            if len(self._lines) > 100_000:  # consumed or not, keep the newest
+                cut = len(self._lines) - 100_000
+                del self._lines[:cut]
+                self._line_start += cut
+            signal = self._line_signal
+        if signal is not None:
+            signal.release()
+
+    def _console_flush(self) -> None:
+        """The run is over: a last line without a newline is a line too."""
+        with self._console_lock:
+            if self._partial:
+                self._lines.append((self.modem.now(), self._partial))
+                self._partial = ""
+            signal = self._line_signal
+        if signal is not None:
+            signal.release()
+
+    def _fill(self, result: RunResult) -> RunResult:
+        result.stdout, result.stderr, result.output = (
+            self._kept[k].text() for k in ("stdout", "stderr", "output"))
+        return result
+
+    @property
+    def output(self) -> str:
+        """What the script has printed so far, stdout and stderr as the console shows them."""
+        with self._console_lock:
+            return self._kept["output"].text()
+
+    def expect(self, pattern: Union[str, bytes, "re.Pattern"], timeout: float = 30.0) -> "re.Match":
+        """Wait for a line of the device's console that matches `pattern` (a
+        regular expression, searched in each line) and return the match.
+
+        `timeout` is in device seconds. Lines are looked at once: the next
+        expect() starts after the line that matched. Between calls the device
+        waits for the test in virtual time (Device.start), so what the test
+        does next happens at the device time of the match.
+        Raises AssertionError with the console's last lines if the run ends
+        or the time passes first.
+        """
+        if isinstance(pattern, bytes):
+            pattern = pattern.decode("utf-8")
+        if isinstance(pattern, str):
+            pattern = re.compile(pattern)
+        elif not isinstance(pattern, re.Pattern):
+            raise TypeError(f"expect() pattern must be str, bytes or re.Pattern, "
+                            f"not {type(pattern).__name__}")
+        if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
+                or not 0 <= timeout < 1e9):
+            raise ValueError(f"expect() timeout must be device seconds from 0 to 1e9, "
+                             f"got {timeout!r}")
+        if self._line_signal is None:
+            self._line_signal = _core.Semaphore(self.modem, 0, 1)
+        deadline = self.modem.now() + timeout
+        while True:
+            with self._console_lock:
+                start = max(self._expect_from - self._line_start, 0)
+                for i in range(start, len(self._lines)):
+                    stamp, line = self._lines[i]
+                    if stamp > deadline:
+                        break
+                    m = pattern.search(line)
+                    if m:
+                        self._expect_from = self._line_start + i + 1
+                        return m
+                self._expect_from = self._line_start + len(self._lines)
+            remaining = deadline - self.modem.now()
+            over = self._background_over()
+            if over or remaining <= 0:
+                break
+            try:
+                self._line_signal.acquire(remaining)
+            except DeviceHalt:
+                self._await_background_end()
+        tail = "\n".join(line for _, line in self._lines[-20:])
+        why = (f"the run ended ({over})" if over else
+               f"{timeout} s of device time passed (device time {self.modem.now():.3f} s)")
+        raise AssertionError(f"no console line matched {pattern.pattern!r}: {why}. "
+                             f"The console's last lines:\n{tail}")
+
+    def _watch_output(self, stream: _OutputWatch, text: str) -> None:
+        if self._device_writer():
+            self._record(stream.stream_name, text)
+        if not self._expect and not self._fail_text:
+            return
+        longest = max(len(t) for t in self._expect + self._fail_text)
+        window = stream._tail + text
+        stream._tail = window[-(longest - 1):] if longest > 1 else ""
+        if self._stop is None:
+            failed = next((t for t in self._fail_text if t in window), None)
+            if failed is not None:
+                self._request_stop(RunResult(1, f"{REASON_FAIL_TEXT}: {failed!r}"))
+            elif self.expect_pending:
+                self.expect_pending = [t for t in self.expect_pending if t not in window]
+                if not self.expect_pending:
+                    self._request_stop(RunResult(0, f"{REASON_EXPECT}: "
+                                                    f"{', '.join(map(repr, self._expect))}"))
+        if self._stop is not None and text.endswith("\n"):
+            # Stop once the line that matched is complete, as a reader of the
+            # device's console would see it.
+            self._halt_self()

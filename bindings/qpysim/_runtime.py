@@ -12,6 +12,7 @@ module is ever put in ``sys.modules``.
 from __future__ import annotations
 
 import contextlib
+import io
 import re
 import ctypes
 import sys
@@ -23,7 +24,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import _core
-from ._console import _OutputWatch
+from ._background import BackgroundMixin
+from ._console import ConsoleMixin, _OutputWatch
+from ._scenarios import find_scenario
+from ._result import (REASON_CALLBACKS_DONE, REASON_EXPECT_MISSING,  # noqa: F401 (re-exported)
+                      REASON_INTERRUPTED, REASON_POWER_DOWN, REASON_RESTART, REASON_SCRIPT_ENDED,
+                      REASON_TERMINATED, REASON_TIME_LIMIT, DeviceRestart, RunResult, Terminated)
 from ._faults import Faults
 from ._fs import DeviceFS
 from ._imports import ImportsMixin
@@ -35,41 +41,8 @@ DeviceHalt = _core.DeviceHalt
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
-# The halt reasons the runner uses; the exit status follows from them.
-REASON_TIME_LIMIT = "the device-time limit passed"
-REASON_EXPECT = "the expected text appeared"
-REASON_EXPECT_MISSING = "this --expect text never appeared"
-REASON_FAIL_TEXT = "the fail text appeared"
-REASON_SCRIPT_ENDED = "the script ended"
-REASON_CALLBACKS_DONE = "the script ended, and no event was left that could call its callbacks"
-REASON_POWER_DOWN = "the script powered the module down"
-REASON_RESTART = _core.RESTART_REASON  # "the script restarted the module"
-REASON_INTERRUPTED = "interrupted (Ctrl-C)"
-REASON_TERMINATED = "terminated (SIGTERM)"
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM under `qpysim run`: the run stops as for Ctrl-C, exit status 143."""
-
-
 # How long a device thread may keep running plain Python after the module halts.
 _GRACE = 0.5
-
-
-class DeviceRestart(BaseException):
-    """misc.Power.powerRestart(): the module reboots and the script starts over."""
-
-
-class RunResult:
-    """How a run ended: the exit status and why."""
-
-    def __init__(self, status: int, reason: str, error: Optional[BaseException] = None):
-        self.status = status
-        self.reason = reason
-        self.error = error
-
-    def __repr__(self) -> str:
-        return f"RunResult(status={self.status}, reason={self.reason!r})"
 
 
 class _DeviceThread:
@@ -83,7 +56,7 @@ class _DeviceThread:
         self.ended = False  # its function returned: the device no longer runs it
 
 
-class Device(ImportsMixin, PeersMixin):
+class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
     """One emulated module: a core Modem plus the device modules a script imports."""
 
     def __init__(self, modem: Optional[_core.Modem] = None, *, fs: Optional[str] = None,
@@ -97,9 +70,8 @@ class Device(ImportsMixin, PeersMixin):
         self._main_module: Optional[types.ModuleType] = None  # the running script
         self._import_lock = threading.RLock()
         self._builtins = self._make_builtins()
-        self._expect: list[str] = []
-        self.expect_pending: list[str] = []
-        self._fail_text: list[str] = []
+        self._console_init()
+        self._background_init()
         self._stop: Optional[RunResult] = None
         self._stop_lock = threading.Lock()
         self._threads: dict[int, _DeviceThread] = {}
@@ -260,26 +232,6 @@ class Device(ImportsMixin, PeersMixin):
 
     # ------------------------------------------------------------------ running
 
-    def _watch_output(self, stream: _OutputWatch, text: str) -> None:
-        if not self._expect and not self._fail_text:
-            return
-        longest = max(len(t) for t in self._expect + self._fail_text)
-        window = stream._tail + text
-        stream._tail = window[-(longest - 1):] if longest > 1 else ""
-        if self._stop is None:
-            failed = next((t for t in self._fail_text if t in window), None)
-            if failed is not None:
-                self._request_stop(RunResult(1, f"{REASON_FAIL_TEXT}: {failed!r}"))
-            elif self.expect_pending:
-                self.expect_pending = [t for t in self.expect_pending if t not in window]
-                if not self.expect_pending:
-                    self._request_stop(RunResult(0, f"{REASON_EXPECT}: "
-                                                    f"{', '.join(map(repr, self._expect))}"))
-        if self._stop is not None and text.endswith("\n"):
-            # Stop once the line that matched is complete, as a reader of the
-            # device's console would see it.
-            self._halt_self()
-
     def stop(self, result: RunResult) -> None:
         """End the run with `result` now (the first stop wins)."""
         self._request_stop(result)
@@ -328,7 +280,8 @@ class Device(ImportsMixin, PeersMixin):
         self._request_stop(RunResult(0, REASON_RESTART))
 
     def run(self, script: str, argv: Iterable[str] = (), *, expect: Iterable[str] = (),
-            fail_text: Iterable[str] = (), timeout: Optional[float] = None) -> RunResult:
+            fail_text: Iterable[str] = (), timeout: Optional[float] = None,
+            _ticket: Any = None) -> RunResult:
         """Run a device script until the module has nothing left to do.
 
         The run ends when the main script and every device thread have ended and no
@@ -339,6 +292,8 @@ class Device(ImportsMixin, PeersMixin):
         if timeout is not None:  # checked before anything else happens
             self.modem.halt_after(timeout, REASON_TIME_LIMIT)
         path = Path(script).resolve()
+        self.script, self.argv = path, tuple(argv)
+        self._runner_ident = threading.get_ident()
         if self.fs.root is None:
             self.fs.set_root(path.parent)
         self._expect = [t for t in expect if t]
@@ -348,8 +303,14 @@ class Device(ImportsMixin, PeersMixin):
         try:
             code = compile_device(read_source(path, str(path)), str(path))
         except SyntaxError as e:
-            print_exception(e)
-            return RunResult(1, "the script has a syntax error", e)
+            if _ticket is not None:
+                _core.enter_thread(self.modem, _ticket)  # take the turn, to hand it back
+                _core.leave_thread(self.modem)
+            text = io.StringIO()
+            print_exception(e, text)
+            sys.stderr.write(text.getvalue())
+            self._record("stderr", text.getvalue())
+            return self._fill(RunResult(1, "the script has a syntax error", e))
         main = types.ModuleType("__main__")
         main.__dict__.update({
             "__name__": "__main__",
@@ -358,7 +319,7 @@ class Device(ImportsMixin, PeersMixin):
         })
         self._main_module = main  # what `import __main__` gives device code
         old_out, old_err, old_argv = sys.stdout, sys.stderr, sys.argv
-        watches = (_OutputWatch(old_out, self), _OutputWatch(old_err, self))
+        watches = (_OutputWatch(old_out, self, "stdout"), _OutputWatch(old_err, self, "stderr"))
         sys.stdout, sys.stderr = watches
         sys.argv = [self.device_path(path), *argv]
         me = threading.get_ident()
@@ -374,9 +335,10 @@ class Device(ImportsMixin, PeersMixin):
                                       daemon=True)
         halt_watch.start()
         try:
-            self.modem.set_interrupt_check()
+            if threading.current_thread() is threading.main_thread():
+                self.modem.set_interrupt_check()  # Ctrl-C is seen on the main thread only
             try:
-                with self.device_thread("main"):
+                with self.device_thread("main", _ticket):
                     exec(code, main.__dict__)
                     self._note_running_on()
             finally:
@@ -417,7 +379,8 @@ class Device(ImportsMixin, PeersMixin):
         # at interpreter exit would die there (std::terminate).
         halt_watch.join()
         spin_watch.close()
-        return result
+        self._console_flush()
+        return self._fill(result)
 
     def _note_running_on(self) -> None:
         """The script has returned (still the running device thread, so the
@@ -470,11 +433,14 @@ class Device(ImportsMixin, PeersMixin):
         return RunResult(0, REASON_CALLBACKS_DONE if self._ran_on else REASON_SCRIPT_ENDED)
 
     @contextlib.contextmanager
-    def device_thread(self, name: str):
+    def device_thread(self, name: str, _ticket: Any = None):
         """The calling thread runs device code inside (virtual time schedules it)."""
         if not isinstance(name, str):
             raise TypeError(f"device_thread() name must be a str, not {type(name).__name__}")
-        self.modem.attach_thread(name)
+        if _ticket is not None:
+            _core.enter_thread(self.modem, _ticket)  # registered by Device.start
+        else:
+            self.modem.attach_thread(name)
         try:
             yield
         finally:
@@ -484,6 +450,8 @@ class Device(ImportsMixin, PeersMixin):
 def _make_modem(options: dict) -> _core.Modem:
     """The core Modem; a keyword it does not take, or a value of the wrong type,
     is named as Python would name it (pybind11 would list every signature)."""
+    if "scenario" in options:  # a shipped scenario by name: Device(scenario="flaky-cell")
+        options = dict(options, scenario=find_scenario(options["scenario"]))
     try:
         return _core.Modem(**options)
     except TypeError as e:
