@@ -43,8 +43,9 @@ void bind_cli(py::module_& m) {
         "cli_main",
         [](const std::vector<std::string>& argv, const py::function& run,
            const std::string& scenario_dir, const std::string& version,
-           const std::string& stubs_dir) {
+           const std::string& stubs_dir, const std::string& examples_dir) {
             cli::Hooks hooks;
+            hooks.examples_dir = examples_dir;
             hooks.scenario_dir = scenario_dir;
             hooks.stubs_dir = stubs_dir;
             hooks.version = version;
@@ -64,7 +65,8 @@ void bind_cli(py::module_& m) {
             return status;
         },
         py::arg("argv"), py::arg("run"), py::arg("scenario_dir"), py::arg("version"),
-        py::arg("stubs_dir"), "Run the qpysim command line; returns the exit status.");
+        py::arg("stubs_dir"), py::arg("examples_dir") = std::string(),
+        "Run the qpysim command line; returns the exit status.");
 
     m.def(
         "check_scenario", [](const std::string& path) { return describe(load_scenario(path)); },

@@ -18,7 +18,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
 
     RunOptions run_opts;
     auto* run = app.add_subcommand("run", "Run a device script as the module would.");
-    setup_run(*run, run_opts);
+    setup_run(*run, run_opts, hooks);
 
     CheckOptions check_opts;
     auto* check = app.add_subcommand("check", "Validate scenario files and summarise them.");
@@ -32,6 +32,11 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
     auto* services = app.add_subcommand(
         "services",
         "List the virtual service kinds a scenario's hosts can run, with their settings.");
+    std::string examples_to;
+    auto* examples = app.add_subcommand(
+        "examples", "Copy the example device apps (and examples/ci) into a folder.");
+    examples->add_option("dir", examples_to, "Folder to copy them into (made if missing)")
+        ->required();
     auto* stubs = app.add_subcommand(
         "stubs", "Print the folder of .pyi stubs of the device modules (for an editor's paths).");
 
@@ -53,6 +58,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
         if (modules->parsed()) return run_listing("modules", hooks, out, err);
         if (faults->parsed()) return run_listing("faults", hooks, out, err);
         if (services->parsed()) return run_listing("services", hooks, out, err);
+        if (examples->parsed()) return run_examples(examples_to, hooks, out, err);
         if (stubs->parsed()) {
             out << hooks.stubs_dir << "\n";
             return exit_ok;

@@ -47,6 +47,7 @@ struct Hooks {
     std::function<int(const RunOptions&)> run;
     std::string scenario_dir;  // where the shipped scenarios are installed
     std::string stubs_dir;     // where the device modules' .pyi stubs are installed
+    std::string examples_dir;  // where the example device apps are installed
     std::string version;
 };
 
@@ -55,7 +56,7 @@ int main(const std::vector<std::string>& args, const Hooks& hooks, std::ostream&
          std::ostream& err);
 
 // One pair per subcommand (CLI11 "subcommands in files").
-void setup_run(CLI::App& app, RunOptions& opts);
+void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks);
 int run_run(const RunOptions& opts, const Hooks& hooks, std::ostream& err);
 
 struct CheckOptions {
@@ -63,6 +64,13 @@ struct CheckOptions {
 };
 void setup_check(CLI::App& app, CheckOptions& opts);
 int run_check(const CheckOptions& opts, std::ostream& out, std::ostream& err);
+
+// A scenario file as given, else the shipped scenario of that name
+// (`flaky-cell` or `flaky-cell.yaml`), else "" (neither exists).
+std::string find_scenario(const std::string& name, const Hooks& hooks);
+
+// `examples DIR`: copy the shipped example apps into DIR (nothing overwritten).
+int run_examples(const std::string& dir, const Hooks& hooks, std::ostream& out, std::ostream& err);
 
 // `scenarios`, `dialects`, `modules`: tables, no options.
 int run_listing(const std::string& which, const Hooks& hooks, std::ostream& out, std::ostream& err);

@@ -60,7 +60,7 @@ int run_listing(const std::string& which, const Hooks& hooks, std::ostream& out,
         try {
             const Scenario s = load_scenario(f.string());
             const std::string first = s.description.substr(0, s.description.find('\n'));
-            out << f.stem().string() << "\t" << first << "\n";
+            out << f.stem().string() << "\t" << first << "\t" << f.string() << "\n";
         } catch (const ScenarioError& e) {
             err << e.what() << "\n";
             status = exit_usage;

@@ -59,12 +59,24 @@ CLI::Validator seconds(double max) {
 
 }  // namespace
 
-void setup_run(CLI::App& app, RunOptions& opts) {
+void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
     app.add_option("script", opts.script, "The device script (main.py)")
         ->required()
         ->check(CLI::ExistingFile);
     app.add_option("args", opts.args, "Arguments for the script (after --)");
-    app.add_option("--scenario", opts.scenario, "Scenario file (YAML)")->check(CLI::ExistingFile);
+    app.add_option("--scenario", opts.scenario,
+                   "Scenario file (YAML), or the name of a shipped one (`qpysim scenarios`)")
+        ->transform(CLI::Validator(
+            [&hooks](std::string& v) -> std::string {
+                std::string found = find_scenario(v, hooks);
+                if (found.empty())
+                    return "no file '" + v +
+                           "', and no shipped scenario of that name (`qpysim scenarios` lists "
+                           "them)";
+                v = std::move(found);
+                return {};
+            },
+            "FILE|NAME"));
     app.add_option("--seed", opts.seed,
                    "Seed for everything random (default: the scenario's, else 1)")
         ->check(whole_number(std::numeric_limits<std::uint64_t>::max()));

@@ -22,14 +22,15 @@ def _fixed_hash_seed(args) -> None:
 def main(argv=None) -> int:
     from pathlib import Path
 
-    from . import __version__, _core, _runner
+    from . import __version__, _core, _runner, _scenarios
 
     args = list(sys.argv if argv is None else argv)
     if argv is None:
         _fixed_hash_seed(args)
     args[0] = "qpysim"
     stubs = str(Path(__file__).resolve().parent / "stubs")
-    return _core.cli_main(args, _runner.run, _runner.scenario_dir(), __version__, stubs)
+    return _core.cli_main(args, _runner.run, _scenarios.scenario_dir(), __version__, stubs,
+                          _scenarios.examples_dir())
 
 
 if __name__ == "__main__":

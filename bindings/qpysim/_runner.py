@@ -8,16 +8,8 @@ import threading
 from pathlib import Path
 
 from . import _boot, _core
+from ._scenarios import scenario_dir  # noqa: F401 (the CLI's hook)
 from ._runtime import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Device, Terminated
-
-
-def scenario_dir() -> str:
-    """Where the shipped scenarios are: in the wheel, or the source tree."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "scenarios", here.parent.parent / "scenarios"):
-        if candidate.is_dir():
-            return str(candidate)
-    return str(here / "scenarios")
 
 
 def _say(verbosity: int, text: str) -> None:

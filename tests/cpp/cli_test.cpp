@@ -1,7 +1,9 @@
 #include "cli.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -16,9 +18,8 @@ struct Result {
     bool ran = false;
 };
 
-Result call(std::vector<std::string> args) {
+Result call(std::vector<std::string> args, Hooks hooks = {}) {
     Result r;
-    Hooks hooks;
     hooks.version = "9.9";
     hooks.run = [&r](const RunOptions& o) {
         r.seen = o;
@@ -153,6 +154,68 @@ TEST(cli_listing, services_with_their_settings) {
     EXPECT_NE(r.out.find("    users: "), std::string::npos);
     EXPECT_NE(r.out.find("ntp\t(udp)"), std::string::npos);
     EXPECT_NE(r.out.find("tls\t(on any tcp service)"), std::string::npos);
+}
+
+namespace fs = std::filesystem;
+
+// A folder of its own under the test temp dir, empty.
+fs::path fresh_dir(const std::string& name) {
+    const fs::path d = fs::path(::testing::TempDir()) / name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+TEST_F(cli_run, a_shipped_scenario_is_found_by_name_and_a_missing_one_is_named) {
+    const fs::path shipped = fresh_dir("shipped-scenarios");
+    std::ofstream(shipped / "flaky-cell.yaml") << "version: 1\n";
+    Hooks hooks;
+    hooks.scenario_dir = shipped.string();
+    for (const char* name : {"flaky-cell", "flaky-cell.yaml"}) {
+        const Result r = call({"run", "--scenario", name, script}, hooks);
+        ASSERT_TRUE(r.ran) << r.err;
+        EXPECT_EQ(r.seen.scenario, (shipped / "flaky-cell.yaml").string());
+    }
+    Result r = call({"run", "--scenario", script, script}, hooks);  // a file wins
+    EXPECT_EQ(r.seen.scenario, script);
+    for (const char* name : {"nope", "sub/flaky-cell", ""}) {
+        r = call({"run", "--scenario", name, script}, hooks);
+        EXPECT_FALSE(r.ran) << name;
+        EXPECT_EQ(r.status, exit_usage);
+        EXPECT_NE(r.err.find("no shipped scenario of that name (`qpysim scenarios` lists them)"),
+                  std::string::npos)
+            << r.err;
+    }
+}
+
+TEST(cli_examples, copies_everything_and_overwrites_nothing) {
+    const fs::path from = fresh_dir("shipped-examples");
+    fs::create_directories(from / "ci" / "tests");
+    fs::create_directories(from / "__pycache__");
+    std::ofstream(from / "app.py") << "print(1)\n";
+    std::ofstream(from / "ci" / "tests" / "test_app.py") << "def test(): pass\n";
+    std::ofstream(from / "__pycache__" / "app.cpython-311.pyc") << "x";
+    Hooks hooks;
+    hooks.examples_dir = from.string();
+    const fs::path to = fs::path(::testing::TempDir()) / "my-examples";
+    fs::remove_all(to);
+    Result r = call({"examples", to.string()}, hooks);
+    ASSERT_EQ(r.status, exit_ok) << r.err;
+    EXPECT_TRUE(fs::is_regular_file(to / "app.py"));
+    EXPECT_TRUE(fs::is_regular_file(to / "ci" / "tests" / "test_app.py"));
+    EXPECT_FALSE(fs::exists(to / "__pycache__"));
+    // Again: one file is there already, so nothing is copied and each clash is named.
+    fs::remove(to / "ci" / "tests" / "test_app.py");
+    std::ofstream(to / "app.py") << "mine\n";
+    r = call({"examples", to.string()}, hooks);
+    EXPECT_EQ(r.status, exit_usage);
+    EXPECT_NE(r.err.find((to / "app.py").string()), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(to / "ci" / "tests" / "test_app.py"));
+    std::ifstream kept(to / "app.py");
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(kept), {}), "mine\n");
+    r = call({"examples", (from / "app.py").string()}, hooks);
+    EXPECT_EQ(r.status, exit_usage);
+    EXPECT_NE(r.err.find("is not a folder"), std::string::npos);
 }
 
 }  // namespace

@@ -202,3 +202,24 @@ def test_special_and_hostile_scenario_files_are_refused_at_once(tmp_path, script
         assert "Traceback" not in r.stderr
     r = qpysim("run", "--scenario", str(fifo), script("print(1)\n"), timeout=10)
     assert r.returncode == 2 and "FIFO" in r.stderr
+
+
+def test_scenarios_by_name_and_the_examples_copied_out(tmp_path):
+    root = Path(__file__).resolve().parents[2]
+    script = root / "examples" / "quickstart.py"
+    r = qpysim("run", "-q", "--scenario", "quickstart", str(script))
+    assert r.returncode == 0, r.stderr
+    assert "Served by a qpysim virtual host." in r.stderr
+    r = qpysim("run", "--scenario", "quickstrat", str(script))
+    assert r.returncode == 2
+    assert "no file 'quickstrat', and no shipped scenario of that name" in r.stderr
+    listed = dict(line.split("\t")[::2] for line in qpysim("scenarios").stdout.splitlines())
+    assert Path(listed["flaky-cell"]).read_text() == (root / "scenarios" / "flaky-cell.yaml").read_text()
+    r = qpysim("examples", str(tmp_path / "mine"))
+    assert r.returncode == 0, r.stderr
+    copied = sorted(str(p.relative_to(tmp_path / "mine")) for p in (tmp_path / "mine").rglob("*")
+                    if p.is_file())
+    assert "quickstart.py" in copied and "ci/main.py" in copied and "ci/tests/test_reporter.py" in copied
+    assert not [p for p in copied if "__pycache__" in p or ".pytest_cache" in p]
+    again = qpysim("examples", str(tmp_path / "mine"))
+    assert again.returncode == 2 and "nothing copied" in again.stderr
