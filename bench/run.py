@@ -6,7 +6,8 @@ measured side by side in the same run (CPython's own sockets, `python3`).
 Rows: host gateway round trip and throughput (bench_socket.py), virtual network
 round trip and throughput and the device-day speed-up (bench_virtual.py), an MQTT
 app's device day and the publish-to-delivery round trip through mosquitto
-against paho-mqtt (bench_mqtt.py),
+against paho-mqtt (bench_mqtt.py), device days per wall minute of a heartbeat
+test under `pytest -n 2 --qpysim-seeds N` (bench_matrix.py),
 `qpysim run noop.py` start-up against `python3 noop.py`, and resident memory per
 open connected socket against CPython's socket. Never a pass/fail: targets are
 printed next to the figures for a reader to judge.
@@ -26,6 +27,7 @@ import textwrap
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+import bench_matrix  # noqa: E402
 import bench_mqtt  # noqa: E402
 import bench_socket  # noqa: E402
 import bench_virtual  # noqa: E402
@@ -110,6 +112,7 @@ def main() -> int:
         rows.append(("virtual: " + name, nat, emu, fig, target if kind == "speed-up" else ""))
     for name, nat, emu, fig, target, _ in bench_mqtt.measure(quick):
         rows.append(("mqtt: " + name, nat, emu, fig, target))
+    rows.extend(bench_matrix.measure(quick))
     nat, emu = startup(quick)
     rows.append(("start-up: qpysim run noop.py vs python3", f"{nat * 1e3:.0f} ms",
                  f"{emu * 1e3:.0f} ms", emu / nat, ""))

@@ -65,6 +65,18 @@ def test_python_blocks_run_in_order():
     assert r.returncode == 0, f"{code}\n{r.stderr[-3000:]}"
 
 
+def test_the_pytest_example_of_testing_your_device_app_passes(tmp_path):
+    section = README.split("## Testing your device app", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"^```python\n(.*?)^```", section, re.M | re.S).group(1)
+    test_file = tmp_path / "test_readme_example.py"
+    test_file.write_text(example)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                        "-W", "ignore::pytest.PytestAssertRewriteWarning",
+                        "--rootdir", str(tmp_path), str(test_file)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and "1 passed" in r.stdout, r.stdout + r.stderr
+
+
 @pytest.mark.parametrize("body", blocks("yaml"), ids=lambda b: b.splitlines()[0][:40])
 def test_yaml_block_is_a_valid_scenario(body, tmp_path):
     path = tmp_path / "block.yaml"
