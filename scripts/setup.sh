@@ -3,21 +3,30 @@
 # environment in .venv with qpysim built and installed in it (editable), then
 # run an example device script offline.
 #
-#   bash scripts/setup.sh            # set up and run the example
-#   bash scripts/setup.sh --no-run   # set up only (the test script does this)
+#   bash scripts/setup.sh                  # set up and run the example
+#   bash scripts/setup.sh --no-run         # set up only
+#   bash scripts/setup.sh --no-run --test  # and the tools only the test gates need
+#                                          # (clang, sanitizer runtimes, GoogleTest,
+#                                          # mosquitto): scripts/test.sh does this
 #
 # Installing Debian packages needs root: run as root, or have sudo. Nothing is
 # installed when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+run=1
 packages=(
   build-essential cmake ninja-build pkg-config git
   python3-dev python3-venv
-  libboost-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libgtest-dev libssl-dev
-  clang clang-format libclang-rt-14-dev
-  mosquitto
+  libboost-dev libspdlog-dev libcli11-dev libyaml-cpp-dev libssl-dev
 )
+for arg in "$@"; do
+  case "$arg" in
+    --no-run) run=0 ;;
+    --test) packages+=(libgtest-dev clang clang-format libclang-rt-14-dev mosquitto) ;;
+    *) echo "qpysim: setup.sh: unknown option '$arg' (it takes --no-run and --test)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,9 +55,10 @@ fi
 # The build backend (scikit-build-core, pybind11) comes from PyPI; the editable
 # install rebuilds the extension in build/<wheel tag> when C++ changes.
 .venv/bin/python -m pip install -q scikit-build-core pybind11 cmake ninja
+echo "qpysim: building the C++ core and installing qpysim in .venv (a few minutes the first time)"
 .venv/bin/python -m pip install -q --no-build-isolation -e ".[test]"
 
-if [ "${1:-}" != "--no-run" ]; then
+if [ "$run" = 1 ]; then
   echo "qpysim: running QuecPython's socket example offline (examples/quickstart.py)"
   .venv/bin/qpysim run --scenario scenarios/quickstart.yaml examples/quickstart.py --timeout 600
 fi

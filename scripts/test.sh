@@ -5,7 +5,10 @@
 #   3. ASan+UBSan build: ctest and pytest on the sanitized extension
 #   4. TSan build: ctest and the threaded pytest tests
 #   5. libFuzzer: scenario parser and TCP state machine, 60 s each
-# after making sure the machine is set up (scripts/setup.sh --no-run is idempotent).
+#   6. the wheel: built, auditwheel-repaired, installed in a fresh venv, and
+#      examples/ci's tests run from it (scripts/wheel.sh --check)
+# after making sure the machine is set up with the test tools
+# (scripts/setup.sh --no-run --test is idempotent).
 # QPYSIM_QUICK=1 stops after step 2 (a quick local check).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +17,7 @@ export QPYSIM_JOBS=$jobs
 start=$SECONDS
 stamp() { echo "   ($((SECONDS - start)) s so far)"; }
 
-bash scripts/setup.sh --no-run
+bash scripts/setup.sh --no-run --test
 
 echo "== clang-format (fails on any diff)"
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -35,6 +38,8 @@ echo "== Python tests (pytest)"
 stamp
 if [ "${QPYSIM_QUICK:-0}" = 1 ]; then exit 0; fi
 
+bash scripts/wheel.sh --check
+stamp
 bash scripts/sanitize.sh asan
 stamp
 bash scripts/sanitize.sh tsan
