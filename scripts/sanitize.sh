@@ -28,6 +28,7 @@ mkdir -p "$pkg"
 cp -r bindings/qpysim/. "$pkg/"
 rm -f "$pkg"/_core*.so
 cp -r scenarios "$pkg/scenarios"   # as the wheel installs them
+cp -r examples "$pkg/examples"
 cp build/"$preset"/bindings/qpysim/_core*.so "$pkg/"
 # The editable install redirects `import qpysim` to its own build; take its
 # finder out so the sanitized package on PYTHONPATH is the one imported.
