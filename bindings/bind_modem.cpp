@@ -51,7 +51,8 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                   const py::object& trace, bool trace_in_memory,
                                   const py::object& rtc, int power_on_reason, int boot_count,
                                   const py::object& forward, bool trace_append,
-                                  const py::object& timeline_offset, const py::object& pdp) {
+                                  const py::object& timeline_offset, const py::object& pdp,
+                                  const py::object& pcap) {
     ModemConfig c;
     // The scenario first; explicit arguments override it.
     if (!scenario.is_none()) {
@@ -69,6 +70,14 @@ std::shared_ptr<Modem> make_modem(const py::object& scenario, const py::object& 
                                             : arg_bool(host_network, "host_network");
     c.expose_ip = expose_ip;
     if (!trace.is_none()) c.trace_path = py::str(trace);
+    if (!pcap.is_none()) {
+        if (!PyUnicode_Check(pcap.ptr()) &&
+            !py::isinstance(pcap, py::module_::import("os").attr("PathLike")))
+            throw py::type_error("pcap must be a path (str or os.PathLike), not " +
+                                 std::string(py::str(py::type::of(pcap).attr("__name__"))));
+        c.pcap_path = py::str(py::module_::import("os").attr("fspath")(pcap));
+        if (c.pcap_path.empty()) throw py::value_error("pcap must name a file, not ''");
+    }
     c.trace_in_memory = trace_in_memory;
     c.trace_append = trace_append;
     if (!rtc.is_none()) c.rtc_start = arg_int(rtc, "rtc", 0, 253402300799);  // up to 9999
@@ -120,7 +129,8 @@ void bind_modem(py::module_& m) {
              py::arg("trace_in_memory") = false, py::arg("rtc") = py::none(),
              py::arg("power_on_reason") = 1, py::arg("boot_count") = 0,
              py::arg("forward") = py::none(), py::arg("trace_append") = false,
-             py::arg("timeline_offset") = py::none(), py::arg("pdp") = py::none())
+             py::arg("timeline_offset") = py::none(), py::arg("pdp") = py::none(),
+             py::arg("pcap") = py::none())
         .def_property_readonly("profile", &Modem::profile,
                                py::return_value_policy::reference_internal)
         .def_property_readonly("dialect", &Modem::dialect,

@@ -34,6 +34,7 @@ struct RunOptions {
     std::vector<std::string> expect;
     std::vector<std::string> fail_text;
     std::string trace;
+    std::string pcap;    // pcapng capture of the device's packets
     std::string tls_ca;  // write the run's CA certificate (PEM) here before the script starts
     std::string clock = "auto";
     std::string module;

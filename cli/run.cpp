@@ -94,6 +94,8 @@ void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);
     app.add_option("--trace", opts.trace, "Write emulator events to FILE as JSON Lines");
+    app.add_option("--pcap", opts.pcap,
+                   "Write the device's packets to FILE (pcapng, for Wireshark), in device time");
     app.add_option("--tls-ca", opts.tls_ca,
                    "Write the run's CA certificate (PEM; it signs the scenario's tls: services) "
                    "to FILE before the script starts, for ussl.wrap_socket(ca=...)");

@@ -7,7 +7,7 @@
 #   bash scripts/setup.sh --no-run         # set up only
 #   bash scripts/setup.sh --no-run --test  # and the tools only the test gates need
 #                                          # (clang, sanitizer runtimes, GoogleTest,
-#                                          # mosquitto): scripts/test.sh does this
+#                                          # mosquitto, tshark): scripts/test.sh does this
 #
 # Installing Debian packages needs root: run as root, or have sudo. Nothing is
 # installed when everything is already there.
@@ -23,7 +23,7 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --no-run) run=0 ;;
-    --test) packages+=(libgtest-dev clang clang-format libclang-rt-14-dev mosquitto) ;;
+    --test) packages+=(libgtest-dev clang clang-format libclang-rt-14-dev mosquitto tshark) ;;
     *) echo "qpysim: setup.sh: unknown option '$arg' (it takes --no-run and --test)" >&2; exit 2 ;;
   esac
 done

@@ -41,6 +41,7 @@ def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.
         dialect=options.get("dialect"),
         seed=seed,
         trace=options.get("trace"),
+        pcap=options.get("pcap"),
         trace_append=boot > 0,
         rtc=rtc,
         power_on_reason=2 if boot > 0 else 1,

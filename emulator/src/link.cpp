@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "qpysim/faults.hpp"
+#include "qpysim/pcap.hpp"
 
 namespace qpysim {
 
@@ -90,6 +91,10 @@ void Connection::note(const char* what, Side from, const Segment* s, const std::
 void Connection::send(Side from, Segment s) {
     const int i = index(from);
     if (detached_[i]) return;
+    Way& numbering = way_[static_cast<std::size_t>(i)];
+    s.offset = numbering.numbered;
+    numbering.numbered += s.data.size() + (s.kind == Segment::Kind::Fin ? 1 : 0);
+    if (s.window > 0) numbering.edge = s.window;
     if (cut_ != Cut::none) {
         answer_cut(from, std::move(s));
         return;
@@ -105,6 +110,7 @@ void Connection::send(Side from, Segment s) {
 bool Connection::transmit(Side from, Segment s) {
     const DeviceTime now = sched_.now();
     Way& w = way_[static_cast<std::size_t>(index(from))];
+    if (from == device_) capture(from, s);  // it leaves the device, whatever happens next
     Crossing c;
     c.dir = from == device_ ? Direction::up : Direction::down;
     c.kind = s.kind;
@@ -171,7 +177,9 @@ bool Connection::transmit(Side from, Segment s) {
                 n = c.slice - c.slice_variation + static_cast<std::size_t>(rng.next() % span);
             }
             n = std::min(n, all.size() - at);
-            deliver_at(from, when, Segment::payload(Bytes(all.substr(at, n))));
+            Segment piece = Segment::payload(Bytes(all.substr(at, n)));
+            piece.offset = s.offset == Segment::kNoOffset ? s.offset : s.offset + at;
+            deliver_at(from, when, std::move(piece));
             at += n;
             when += c.slice_gap;
         }
@@ -191,6 +199,11 @@ void Connection::deliver_at(Side from, DeviceTime at, Segment s) {
 
 void Connection::deliver(Side to, Segment s) {
     const int i = index(to);
+    if (to == device_) capture(other(to), s);  // it reaches the device's interface
+    Way& got = way_[static_cast<std::size_t>(i)];
+    if (s.kind == Segment::Kind::Syn || s.kind == Segment::Kind::SynAck) got.got_syn = true;
+    if (s.kind == Segment::Kind::Data) got.received += s.data.size();
+    if (s.kind == Segment::Kind::Fin) got.got_fin = true;
     auto end = detached_[i] ? nullptr : ends_[i].lock();
     if (end) {
         if (s.kind == Segment::Kind::Probe) {
@@ -205,6 +218,66 @@ void Connection::deliver(Side to, Segment s) {
     if (s.kind == Segment::Kind::Rst || detached_[index(other(to))]) return;
     if (cut_ != Cut::none) return;
     transmit(to, Segment::rst());
+}
+
+// ---------------------------------------------------------------- capture
+
+std::uint32_t Connection::isn(Side s) const noexcept {
+    // Fixed per connection and side, so a capture repeats with the run.
+    const std::uint64_t x =
+        (id_ + 1) * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(s) * 0x632BE59BD9B4E019ull;
+    return static_cast<std::uint32_t>(x >> 32);
+}
+
+void Connection::capture(Side from, const Segment& s) {
+    PacketCapture* cap = host_ ? host_->link_capture() : nullptr;
+    if (!cap) return;
+    const Way& mine = way_[static_cast<std::size_t>(index(from))];
+    const Side to = other(from);
+    const std::uint64_t offset = s.offset == Segment::kNoOffset ? mine.numbered : s.offset;
+    PacketCapture::Tcp h;
+    const std::uint32_t next = isn(from) + 1 + static_cast<std::uint32_t>(offset);
+    using K = Segment::Kind;
+    switch (s.kind) {
+        case K::Syn:
+            h.flags = tcp_flag::syn;
+            h.seq = isn(from);
+            break;
+        case K::SynAck:
+            h.flags = tcp_flag::syn | tcp_flag::ack;
+            h.seq = isn(from);
+            break;
+        case K::Data:
+            h.flags = tcp_flag::psh | tcp_flag::ack;
+            h.seq = next;
+            break;
+        case K::Fin:
+            h.flags = tcp_flag::fin | tcp_flag::ack;
+            h.seq = next;
+            break;
+        case K::Rst:
+            h.flags = tcp_flag::rst | tcp_flag::ack;
+            h.seq = next;
+            break;
+        case K::Probe:
+            h.flags = tcp_flag::ack;
+            h.seq = next - 1;  // a keepalive: one byte before the next
+            break;
+        case K::Ack:
+        case K::ProbeAck:
+            h.flags = tcp_flag::ack;
+            h.seq = next;
+            break;
+    }
+    if (mine.got_syn) {
+        h.ack = isn(to) + 1 + static_cast<std::uint32_t>(mine.received) + (mine.got_fin ? 1 : 0);
+    } else {
+        h.flags &= static_cast<std::uint8_t>(~tcp_flag::ack);
+    }
+    const std::uint64_t edge = s.window > 0 ? s.window : mine.edge;
+    h.window = static_cast<std::uint16_t>(
+        std::min<std::uint64_t>(edge > mine.received ? edge - mine.received : 0, 0xffff));
+    cap->tcp(sched_.now(), endpoints_[index(from)], endpoints_[index(to)], h, s.data.view());
 }
 
 // ---------------------------------------------------------------- retransmission

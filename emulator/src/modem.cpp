@@ -63,6 +63,8 @@ Modem::Modem(ModemConfig config)
     }
     trace_.keep_in_memory(config_.trace_in_memory);
     if (!config_.trace_path.empty()) trace_.open(config_.trace_path, config_.trace_append);
+    if (!config_.pcap_path.empty())
+        capture_ = std::make_unique<PacketCapture>(config_.pcap_path, config_.trace_append);
     for (const auto& [name, addresses] : config_.dns) {
         if (addresses.empty()) throw UsageError("dns: '" + name + "' has no address");
         for (const auto& a : addresses)
@@ -945,6 +947,8 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
         const auto f = forward_to_.find(to.to_string());
         via_gateway = f == forward_to_.end() ? to : f->second;
     }
+    // The device's wire: what it sends leaves it even if nobody is there.
+    if (capture_ && device_sender) capture_->udp(sched_.now(), from, to, data);
     if (!sink && !via_gateway) return;  // nobody there: the datagram is lost, as on the air
     // The radio link's faults: up when the device sends, down when it receives.
     LinkInfo link;
@@ -962,10 +966,12 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
         });
         return;
     }
-    sched_.call_at(c->arrival,
-                   [w = std::weak_ptr<DatagramSink>(sink), data = std::move(data), from]() mutable {
-                       if (auto t = w.lock()) t->on_datagram(std::move(data), from);
-                   });
+    const bool to_device = is_device_address(to.ip);
+    sched_.call_at(c->arrival, [this, w = std::weak_ptr<DatagramSink>(sink), data = std::move(data),
+                                from, to, to_device]() mutable {
+        if (capture_ && to_device) capture_->udp(sched_.now(), from, to, data);
+        if (auto t = w.lock()) t->on_datagram(std::move(data), from);
+    });
 }
 
 void Modem::datagram_from_host(const std::weak_ptr<Socket>& to, std::string data, Endpoint from) {
@@ -977,9 +983,11 @@ void Modem::datagram_from_host(const std::weak_ptr<Socket>& to, std::string data
     link.device_socket = s->id();
     const auto c = datagram_faults(link, Direction::down, data.size());
     if (!c) return;
-    sched_.call_at(c->arrival, [to, data = std::move(data), from]() mutable {
-        if (auto d = to.lock()) d->on_datagram(std::move(data), from);
-    });
+    sched_.call_at(c->arrival,
+                   [this, to, data = std::move(data), from, at = link.device]() mutable {
+                       if (capture_) capture_->udp(sched_.now(), from, at, data);
+                       if (auto d = to.lock()) d->on_datagram(std::move(data), from);
+                   });
 }
 
 void Modem::datagram_filtered(const std::weak_ptr<Socket>& to, const Endpoint& from,
@@ -1109,6 +1117,24 @@ std::shared_ptr<Connection> Modem::make_connection(Side device) {
 std::vector<IpAddress> Modem::resolve(std::unique_lock<std::mutex>& lk, const std::string& name) {
     if (parse_ip(name)) return resolver_.resolve(lk, name);
     device_event("dns");
+    // The capture shows the lookup as a DNS query to the data call's server,
+    // from a port of its own, and the answer when one comes.
+    const PdpContext& pdp = cellular_.pdp(1);
+    const DeviceTime asked = sched_.now();
+    const std::uint16_t query = ++dns_query_id_;
+    const Endpoint dns_self{pdp.ip, static_cast<std::uint16_t>(49152 + query % 16384)};
+    const Endpoint dns_server{pdp.dns1.is_unspecified()
+                                  ? IpAddress(boost::asio::ip::make_address_v4("8.8.8.8"))
+                                  : pdp.dns1,
+                              53};
+    if (capture_)
+        capture_->udp(sched_.now(), dns_self, dns_server,
+                      PacketCapture::dns_query(query, name, false));
+    const auto answer = [&](const std::vector<IpAddress>& ips, int rcode) {
+        if (capture_)
+            capture_->udp(sched_.now(), dns_server, dns_self,
+                          PacketCapture::dns_answer(query, name, false, ips, rcode));
+    };
     std::string fault;
     const DnsAnswer a = faults_.dns(name, fault);
     if (a.kind != DnsAnswer::Kind::pass) {
@@ -1128,6 +1154,9 @@ std::vector<IpAddress> Modem::resolve(std::unique_lock<std::mutex>& lk, const st
         }
     } catch (const Error&) {
         trace_event(TraceEvent(sched_.now(), "dns").str("name", name).str("answer", "failed"));
+        // A lookup that timed out got no answer; a refused one got its code.
+        if (a.what != "timeout" && sched_.now() - asked < resolver_.timeout())
+            answer({}, a.what == "SERVFAIL" ? 2 : 3);
         throw;
     }
     auto& known = answers_[Resolver::normalize(name)];
@@ -1136,6 +1165,7 @@ std::vector<IpAddress> Modem::resolve(std::unique_lock<std::mutex>& lk, const st
     }
     trace_event(
         TraceEvent(sched_.now(), "dns").str("name", name).str("answer", ips.front().to_string()));
+    answer(ips, 0);
     return ips;
 }
 

@@ -35,6 +35,7 @@
 namespace qpysim {
 
 class FaultSet;
+class PacketCapture;
 struct FaultFlow;
 struct LinkInfo;
 
@@ -42,10 +43,14 @@ struct Segment {
     // Probe is a keepalive probe; the Connection answers it with ProbeAck for
     // any live end, as every TCP stack does without asking the application.
     enum class Kind : std::uint8_t { Syn, SynAck, Ack, Data, Fin, Rst, Probe, ProbeAck };
+    static constexpr std::uint64_t kNoOffset = ~std::uint64_t{0};
     Kind kind = Kind::Ack;
     Bytes data;                // Data only
     std::uint64_t window = 0;  // sender's receive right edge: total bytes it accepts
     bool ack_fin = false;      // this segment acknowledges the receiver's FIN
+    // Data bytes its direction carried before it, numbered by the Connection
+    // when the segment enters it (the capture's sequence numbers).
+    std::uint64_t offset = kNoOffset;
 
     static Segment syn(std::uint64_t window) { return {Kind::Syn, {}, window, false}; }
     static Segment syn_ack(std::uint64_t window) { return {Kind::SynAck, {}, window, false}; }
@@ -83,6 +88,8 @@ class LinkHost {
     virtual FaultSet* link_faults() noexcept = 0;
     virtual bool link_tracing() const noexcept = 0;
     virtual void link_trace(TraceEvent ev) = 0;
+    // The packet capture (--pcap), or null.
+    virtual PacketCapture* link_capture() noexcept { return nullptr; }
 };
 
 enum class Side : std::uint8_t { a = 0, b = 1 };  // a opened the connection
@@ -126,6 +133,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
         int retries = 0;              // retransmissions of the head
         Scheduler::TimerId retry_timer = 0;
         bool fin_passed = false;  // this side's FIN got through
+        // For the capture, by sending side: data bytes numbered so far, the
+        // receive edge it last advertised, and what it has received.
+        std::uint64_t numbered = 0;
+        std::uint64_t edge = 0;
+        std::uint64_t received = 0;
+        bool got_syn = false;
+        bool got_fin = false;
     };
 
     static int index(Side s) noexcept { return static_cast<int>(s); }
@@ -143,6 +157,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
     void schedule_wake();
     void wake();
     void note(const char* what, Side from, const Segment* s, const std::string& why);
+    // Write `s` to the capture as a packet from `from` (on the device's wire).
+    void capture(Side from, const Segment& s);
+    std::uint32_t isn(Side s) const noexcept;
     LinkInfo info() const;
 
     Scheduler& sched_;

@@ -22,6 +22,7 @@
 #include "qpysim/cellular.hpp"
 #include "qpysim/faults.hpp"
 #include "qpysim/link.hpp"
+#include "qpysim/pcap.hpp"
 #include "qpysim/profile.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scheduler.hpp"
@@ -57,6 +58,9 @@ struct ModemConfig {
     std::string trace_path;
     bool trace_append = false;
     bool trace_in_memory = false;
+    // pcapng capture of the device's packets (pcap.hpp); empty: none.
+    // Appended to (a new section) with the trace when the module reboots.
+    std::string pcap_path;
     // RTC at power-on, Unix seconds. Default: the PC's clock in real time,
     // 2026-01-01 00:00:00 +08:00 in virtual time (so runs repeat exactly).
     std::optional<std::int64_t> rtc_start;
@@ -284,6 +288,7 @@ class Modem final : public LinkHost, private ModuleControl {
     FaultSet* link_faults() noexcept override { return &faults_; }
     bool link_tracing() const noexcept override { return trace_.enabled(); }
     void link_trace(TraceEvent ev) override { trace_.emit(std::move(ev)); }
+    PacketCapture* link_capture() noexcept override { return capture_.get(); }
 
   private:
     // Log and trace that a device server is reachable from the PC.
@@ -343,6 +348,8 @@ class Modem final : public LinkHost, private ModuleControl {
     const ErrnoTable errnos_;
     Scheduler sched_;
     Trace trace_;
+    std::unique_ptr<PacketCapture> capture_;
+    std::uint16_t dns_query_id_ = 0;
     Resolver resolver_;
     Cellular cellular_;
     std::mt19937_64 rng_;

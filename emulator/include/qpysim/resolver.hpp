@@ -29,6 +29,7 @@ class Resolver {
     void set_answer_delay(Duration d) { answer_delay_ = d; }
     // How long before an unanswered query fails.
     void set_timeout(Duration d) { timeout_ = d; }
+    Duration timeout() const noexcept { return timeout_; }
 
     // Resolve (lock held through lk). Numeric addresses pass through. IPv4
     // answers come first. Throws Error(dns_fail) when the name does not resolve.
