@@ -27,6 +27,7 @@ py::dict to_dict(const cli::RunOptions& o) {
     d["verbosity"] = o.verbosity;
     d["max_restarts"] = o.max_restarts;
     d["check_replay"] = o.check_replay;
+    d["progress"] = o.progress;
     return d;
 }
 

@@ -216,6 +216,18 @@ void bind_modem(py::module_& m) {
         .def("set_listening", &Modem::set_listening, py::arg("on"),
              py::call_guard<py::gil_scoped_release>())
         .def("events_ahead", &Modem::events_ahead, py::call_guard<py::gil_scoped_release>())
+        .def(
+            "next_timeline_event",
+            [](Modem& md) -> py::object {
+                std::optional<std::pair<DeviceTime, std::string>> next;
+                {
+                    py::gil_scoped_release nogil;
+                    next = md.next_timeline_event();
+                }
+                if (!next) return py::none();
+                return py::make_tuple(to_seconds(next->first), next->second);
+            },
+            "(device seconds, 'kind \\'name\\'') of the timeline's next fault, or None.")
         .def("wait_halted", &Modem::wait_halted, py::call_guard<py::gil_scoped_release>())
         .def(
             "attach_thread",

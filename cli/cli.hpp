@@ -42,6 +42,7 @@ struct RunOptions {
     int verbosity = 0;  // -v raises, -q lowers
     int max_restarts = 5;
     bool check_replay = false;  // run twice, compare the traces
+    bool progress = false;      // the status line even when stderr is not a terminal
 };
 
 struct Hooks {

@@ -109,6 +109,9 @@ void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
     app.add_option("--max-restarts", opts.max_restarts,
                    "How many misc.Power.powerRestart() reboots before giving up")
         ->check(whole_number(1000000));
+    app.add_flag("--progress", opts.progress,
+                 "Show the status line (device time, wall time, the timeline's next fault) "
+                 "even when stderr is not a terminal; on a terminal it shows by itself");
     app.add_flag("--check-replay", opts.check_replay,
                  "Run twice with the same seed and compare the traces: exit 0 if identical, "
                  "else 1 and the first differing line");

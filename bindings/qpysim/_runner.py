@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from . import _boot, _core
+from ._progress import Progress
 from ._scenarios import scenario_dir  # noqa: F401 (the CLI's hook)
 from ._runtime import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Device, Terminated
 
@@ -76,6 +77,24 @@ def _run(options: dict) -> int:
     if options.get("check_replay"):
         from ._replay import check_replay
         return check_replay(options)
+    try:
+        progress = Progress.for_run(options, sys.stderr)
+    except ValueError as e:
+        sys.stderr.write(f"qpysim: {e}\n")
+        return 2
+    if progress is None:
+        return _boots(options, None)
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = progress.wrap(out), progress.wrap(err)
+    try:
+        return _boots(options, progress)
+    finally:
+        sys.stdout, sys.stderr = out, err
+        progress.close()
+
+
+def _boots(options: dict, progress) -> int:
+    """Power the module on, run the script, and again after each reboot."""
     verbosity = options.get("verbosity", 0)
     _core.set_log_verbosity(verbosity)
     max_restarts = options.get("max_restarts", 5)
@@ -100,6 +119,8 @@ def _run(options: dict) -> int:
                     sys.stderr.write(f"qpysim: --tls-ca: cannot write {options['tls_ca']}: "
                                      f"{e.strerror or e}\n")
                     return 2
+        if progress is not None:
+            progress.modem = modem
         device = Device(modem, fs=options.get("fs"))
         result = device.run(
             options["script"],

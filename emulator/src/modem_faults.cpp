@@ -143,8 +143,13 @@ void Modem::schedule_occurrence(std::size_t index, std::uint64_t k) {
         at = now;
         if (end) remaining = *end - now;
     }
-    auto fire = [this, index, k, remaining, fires = o.fires] {
-        if (fires) timeline_fire(index, k, remaining);
+    const DeviceTime when = at - config_.timeline_offset;
+    const auto pending = o.fires ? upcoming_.emplace(when, index) : upcoming_.end();
+    auto fire = [this, index, k, remaining, fires = o.fires, pending] {
+        if (fires) {
+            upcoming_.erase(pending);
+            timeline_fire(index, k, remaining);
+        }
         const TimelineEntry& entry = config_.timeline[index];
         if (entry.trigger == TimelineEntry::Trigger::every &&
             (!entry.count || k + 1 < *entry.count)) {
@@ -158,6 +163,16 @@ void Modem::schedule_occurrence(std::size_t index, std::uint64_t k) {
     } else {
         event_at(at - config_.timeline_offset, std::move(fire));
     }
+}
+
+std::optional<std::pair<DeviceTime, std::string>> Modem::next_timeline_event() {
+    auto lk = lock();
+    if (upcoming_.empty()) return std::nullopt;
+    const auto& [when, index] = *upcoming_.begin();
+    const FaultSpec& f = config_.timeline[index].fault;
+    std::string what = f.kind;
+    if (!f.name.empty() && f.name != f.kind) what += " '" + f.name + "'";
+    return std::make_pair(when, what);
 }
 
 void Modem::timeline_fire(std::size_t index, std::uint64_t /*k*/,

@@ -1,6 +1,7 @@
 """The qpysim command line (bind_cli.cpp): exit statuses, as a user runs it."""
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -223,3 +224,64 @@ def test_scenarios_by_name_and_the_examples_copied_out(tmp_path):
     assert not [p for p in copied if "__pycache__" in p or ".pytest_cache" in p]
     again = qpysim("examples", str(tmp_path / "mine"))
     assert again.returncode == 2 and "nothing copied" in again.stderr
+
+
+LONG_RUN = """
+import utime
+for i in range(1000000):
+    utime.sleep_ms(1)
+print("done")
+"""
+
+FADES = """
+version: 1
+name: fades
+clock: virtual
+timeline:
+  - {name: fade, every: 10m, for: 20s, fault: {kind: coverage_loss}}
+"""
+
+
+def test_the_progress_line_on_a_terminal_and_only_when_asked_elsewhere(tmp_path):
+    import pty
+    (tmp_path / "main.py").write_text(LONG_RUN)
+    (tmp_path / "s.yaml").write_text(FADES)
+    env = dict(os.environ, QPYSIM_PROGRESS_AFTER="0")
+    args = [sys.executable, "-m", "qpysim", "run", "--scenario", str(tmp_path / "s.yaml"),
+            str(tmp_path / "main.py")]
+    # A pipe: no status line unless --progress.
+    r = subprocess.run(args, capture_output=True, text=True, timeout=120, env=env)
+    assert r.returncode == 0 and r.stdout == "done\n", r.stderr
+    assert "qpysim: device" not in r.stderr
+    r = subprocess.run([*args[:4], "--progress", *args[4:]], capture_output=True,
+                       timeout=120, env=env)  # bytes: text mode would turn \r into \n
+    out, err = r.stdout.decode(), r.stderr.decode()
+    assert r.returncode == 0 and out == "done\n", err
+    status = [s for s in err.split("\r\x1b[K") if s.startswith("qpysim: device")]
+    assert status, err
+    assert re.fullmatch(r"qpysim: device \d+:\d\d:\d\d\.\d, wall \d+\.\d s"
+                        r"(, next: coverage_loss 'fade' at \d+:\d\d:\d\d\.\d)?", status[-1])
+    assert any(", next: coverage_loss 'fade' at " in s for s in status)
+    assert err.endswith("\r\x1b[K")  # erased at the end
+    # A terminal: it shows by itself, and -q hides it.
+    for extra, shown in (([], True), (["-q"], False)):
+        leader, follower = pty.openpty()
+        p = subprocess.Popen([*args[:4], *extra, *args[4:]], stdout=subprocess.DEVNULL,
+                             stderr=follower, env=env)
+        os.close(follower)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(leader, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert p.wait(timeout=120) == 0
+        os.close(leader)
+        assert (b"qpysim: device" in seen) == shown, seen[-300:]
+    bad = subprocess.run([*args[:4], "--progress", *args[4:]], capture_output=True, text=True,
+                         timeout=60,
+                         env=dict(env, QPYSIM_PROGRESS_AFTER="soon"))
+    assert bad.returncode == 2 and "QPYSIM_PROGRESS_AFTER must be seconds" in bad.stderr

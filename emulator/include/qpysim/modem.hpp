@@ -131,6 +131,9 @@ class Modem final : public LinkHost, private ModuleControl {
     // data calls coming back not yet due, and events queued or being handled).
     void set_listening(bool on);
     std::uint64_t events_ahead();
+    // The timeline's next occurrence that will fire: its device time and the
+    // fault it applies ("coverage_loss 'fade'"), for the progress line.
+    std::optional<std::pair<DeviceTime, std::string>> next_timeline_event();
     // The calling device thread ran `lines` lines of plain Python (the spin
     // watch counts them): line_cost each, not a call.
     void charge_lines(std::uint64_t lines);
@@ -315,6 +318,8 @@ class Modem final : public LinkHost, private ModuleControl {
     std::uint64_t apply_fault_locked(FaultSpec spec, const char* origin);
     void lift_fault_locked(std::uint64_t id, const char* why);
     void start_timeline();
+    // Timeline occurrences scheduled and not yet fired, by device time.
+    std::multimap<DeviceTime, std::size_t> upcoming_;
     void schedule_occurrence(std::size_t index, std::uint64_t k);
     void timeline_fire(std::size_t index, std::uint64_t k, std::optional<Duration> remaining);
     void set_modem_fun_locked(int fun);
