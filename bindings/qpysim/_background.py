@@ -82,9 +82,10 @@ class BackgroundMixin:
 
     def _background_over(self) -> Optional[str]:
         """Why the background run ended, or None while it runs."""
-        if self._bg_thread is None:
-            return "no script was started" if self._runner_ident == 0 else None
-        if self._bg_thread.is_alive() and not self.modem.halted():
+        if self._bg_thread is None and self._runner_ident == 0:
+            return "no script was started"
+        running = self._bg_thread.is_alive() if self._bg_thread else not self.modem.halted()
+        if running and not self.modem.halted():
             return None
         return self.modem.halt_reason() or "the script ended"
 

@@ -135,6 +135,16 @@ def test_run_result_carries_output_and_a_syntax_error(tmp_path, capsys):
     assert "SyntaxError" in capsys.readouterr().err  # still shown as before
 
 
+def test_expect_after_a_foreground_run_reads_its_console_and_then_fails_at_once(tmp_path):
+    dev = qpysim.Device(clock="virtual")
+    assert dev.run(script(tmp_path, TICKER)).status == 0
+    assert dev.expect(r"tick 4 (\d+)").group(1) == "4000"
+    started = time.monotonic()
+    with pytest.raises(AssertionError, match="the run ended"):
+        dev.expect("never")
+    assert time.monotonic() - started < 5
+
+
 def test_background_api_refuses_bad_use_clearly(tmp_path):
     with qpysim.Device(clock="virtual") as dev:
         with pytest.raises(RuntimeError, match="no script was started"):
