@@ -60,6 +60,17 @@ void bind_cellular(py::module_& m) {
         py::arg("modem"), py::arg("pdp") = true,
         "A snapshot of the module's SIM, registration, radio and (pdp=True) PDP state.");
 
+    m.def(
+        "registration",
+        [](Modem& md) {
+            std::array<int, 3> r{};
+            {
+                py::gil_scoped_release nogil;
+                r = md.registration();
+            }
+            return py::make_tuple(r[0], r[1], r[2]);
+        },
+        py::arg("modem"), "(registration state, TAC, cell id): what net.getState polls.");
     m.def("activate_pdp", &Modem::activate_pdp, py::arg("modem"), py::arg("id"),
           py::call_guard<py::gil_scoped_release>(), "dataCall.activate(): True on success.");
     m.def("deactivate_pdp", &Modem::deactivate_pdp, py::arg("modem"), py::arg("id"),

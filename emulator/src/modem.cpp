@@ -655,6 +655,13 @@ Cellular Modem::cellular_snapshot() {
     return cellular_;
 }
 
+std::array<int, 3> Modem::registration() {
+    auto lk = lock();
+    const Radio& r = cellular_.radio();
+    return {static_cast<int>(cellular_.reg_state()), static_cast<int>(r.tac),
+            static_cast<int>(r.cid)};
+}
+
 double Modem::network_time() const {
     return static_cast<double>(rtc_start_) + to_seconds(sched_.now());
 }

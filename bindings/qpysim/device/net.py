@@ -20,11 +20,11 @@ def _registered(s):
 
 def getState():
     """([voice_state, lac, cid, rat, reject_cause, psc], [data_state, ...])"""
-    s = _state()
-    r = s["radio"]
-    reg = s["reg_state"]
-    rat = _profile.rat if _registered(s) else 0
-    lac, cid = (r["tac"], r["cid"]) if _registered(s) else (0, 0)
+    reg, lac, cid = _core.registration(_modem)  # checkNet polls this every 100 ms
+    if reg not in (1, 5):
+        lac = cid = rat = 0
+    else:
+        rat = _profile.rat
     return ([reg, lac, cid, rat, 0, 0], [reg, lac, cid, rat, 0, 0])
 
 

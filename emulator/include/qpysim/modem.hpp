@@ -157,6 +157,9 @@ class Modem final : public LinkHost, private ModuleControl {
     void set_net_config(int mode, bool roaming);
     // Read a copy of the cellular state.
     Cellular cellular_snapshot();
+    // What net.getState and checkNet poll, without copying the whole state:
+    // registration state, then the serving cell's TAC and cell id.
+    std::array<int, 3> registration();
     // RTC seconds (Unix time, UTC) now, as the module keeps it.
     double rtc_now();
     // Set the module's RTC (Unix seconds, UTC): what ntptime.settime and
