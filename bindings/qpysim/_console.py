@@ -98,6 +98,7 @@ class ConsoleMixin:
         self._expect_from = 0  # the next line Device.expect looks at
         self._line_signal: Optional[_core.Semaphore] = None
         self._runner_ident = 0  # the thread in Device.run: its writes are the device's
+        self._main_done = False  # the script's main thread has returned
 
     def _device_writer(self) -> bool:
         ident = threading.get_ident()
@@ -130,6 +131,25 @@ class ConsoleMixin:
             signal = self._line_signal
         if signal is not None:
             signal.release()
+
+    def _thread_ended(self, main: bool = False) -> None:
+        """A device thread ends (still holding its turn): a test waiting in
+        expect() wakes at this device time and looks whether the run is over."""
+        if main:
+            self._main_done = True
+        signal = self._line_signal
+        if signal is not None:
+            try:
+                signal.release()
+            except BaseException:  # noqa: BLE001 - a halted module: nobody waits
+                pass
+
+    def _running_on(self) -> bool:
+        """After the main script: does anything keep the module running?"""
+        with self._threads_lock:
+            threads = any(not t.ended and not t.daemon for t in self._threads.values())
+        listening = bool(self._callbacks) and self.modem.events_ahead() > 0
+        return threads or self.busy_timers > 0 or listening
 
     def _fill(self, result: RunResult) -> RunResult:
         result.stdout, result.stderr, result.output = (
@@ -183,6 +203,11 @@ class ConsoleMixin:
             over = self._background_over()
             if over or remaining <= 0:
                 break
+            if self._main_done and not self._running_on():
+                # The run ends at this device time: let it (wall time), so
+                # device time is not moved on to the deadline meanwhile.
+                self._await_background_end()
+                continue
             try:
                 self._line_signal.acquire(remaining)
             except DeviceHalt:

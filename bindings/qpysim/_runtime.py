@@ -142,6 +142,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
                 # joins listed threads, and one still inside a core call when
                 # the interpreter exits would be killed mid-C++ (std::terminate).
                 info.ended = True
+                self._thread_ended()
                 while True:
                     try:
                         _core.leave_thread(self.modem)
@@ -339,8 +340,12 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
                 self.modem.set_interrupt_check()  # Ctrl-C is seen on the main thread only
             try:
                 with self.device_thread("main", _ticket):
-                    exec(code, main.__dict__)
-                    self._note_running_on()
+                    try:
+                        exec(code, main.__dict__)
+                        self._note_running_on()
+                    finally:
+                        info.ended = True
+                        self._thread_ended(main=True)  # still this turn: see expect()
             finally:
                 with self._threads_lock:
                     self._threads.pop(me, None)  # a stop raised as it left lands below

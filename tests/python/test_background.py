@@ -90,6 +90,25 @@ def test_expect_fails_with_the_consoles_last_lines_on_device_timeout_or_end(tmp_
         assert dev.wait().status == 0
 
 
+def test_the_script_ending_ends_expect_at_that_device_time_however_slow_the_pc(tmp_path,
+                                                                             monkeypatch):
+    # The run notices its end in wall time; a slow PC must not let device time
+    # run on to expect()'s deadline meanwhile (a flaky "600 s passed").
+    finish = qpysim.Device._wait_for_background
+
+    def slowly(self):
+        time.sleep(0.3)
+        finish(self)
+
+    monkeypatch.setattr(qpysim.Device, "_wait_for_background", slowly)
+    with qpysim.Device(clock="virtual") as dev:
+        dev.start(script(tmp_path, TICKER))
+        with pytest.raises(AssertionError, match=r"the run ended \(the script ended\)"):
+            dev.expect("never", timeout=600)
+        assert 5.0 <= dev.modem.now() < 5.01
+        assert dev.wait().status == 0
+
+
 def test_close_stops_a_script_that_never_ends_and_wait_says_so(tmp_path):
     path = script(tmp_path, """
         import utime
