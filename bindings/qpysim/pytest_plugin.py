@@ -115,7 +115,7 @@ def qpysim_device(request: Any, tmp_path: Any, qpysim_seed: Optional[int]):
         dev.close()
 
 
-def _replay_lines(item: Any, dev: Any, options: dict, trace: Any) -> list:
+def _replay_lines(item: Any, dev: Any, options: dict) -> list:
     seed = dev.modem.seed
     nodeid = item.nodeid
     if "[" in nodeid and getattr(item, "callspec", None) and "qpysim_seed" in item.callspec.params:
@@ -154,7 +154,7 @@ def pytest_runtest_makereport(item: Any, call: Any):
         f"device time at failure: {dev.modem.now():.6f} s",
         f"trace: {trace}",
         "replay:",
-        *_replay_lines(item, dev, options, trace),
+        *_replay_lines(item, dev, options),
         f"console ({'last 200 lines' if len(console.splitlines()) > 200 else 'all'}):",
         *(f"  {line}" for line in shown),
     ]

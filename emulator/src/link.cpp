@@ -222,6 +222,32 @@ void Connection::deliver(Side to, Segment s) {
 
 // ---------------------------------------------------------------- capture
 
+namespace {
+
+// The TCP flags a segment of this kind carries (ACK until the sender has
+// heard the other side's SYN is taken off by capture()).
+std::uint8_t tcp_flags(Segment::Kind k) noexcept {
+    switch (k) {
+        case Segment::Kind::Syn:
+            return tcp_flag::syn;
+        case Segment::Kind::SynAck:
+            return tcp_flag::syn | tcp_flag::ack;
+        case Segment::Kind::Data:
+            return tcp_flag::psh | tcp_flag::ack;
+        case Segment::Kind::Fin:
+            return tcp_flag::fin | tcp_flag::ack;
+        case Segment::Kind::Rst:
+            return tcp_flag::rst | tcp_flag::ack;
+        case Segment::Kind::Ack:
+        case Segment::Kind::Probe:
+        case Segment::Kind::ProbeAck:
+            break;
+    }
+    return tcp_flag::ack;
+}
+
+}  // namespace
+
 std::uint32_t Connection::isn(Side s) const noexcept {
     // Fixed per connection and side, so a capture repeats with the run.
     const std::uint64_t x =
@@ -235,40 +261,13 @@ void Connection::capture(Side from, const Segment& s) {
     const Way& mine = way_[static_cast<std::size_t>(index(from))];
     const Side to = other(from);
     const std::uint64_t offset = s.offset == Segment::kNoOffset ? mine.numbered : s.offset;
-    PacketCapture::Tcp h;
     const std::uint32_t next = isn(from) + 1 + static_cast<std::uint32_t>(offset);
     using K = Segment::Kind;
-    switch (s.kind) {
-        case K::Syn:
-            h.flags = tcp_flag::syn;
-            h.seq = isn(from);
-            break;
-        case K::SynAck:
-            h.flags = tcp_flag::syn | tcp_flag::ack;
-            h.seq = isn(from);
-            break;
-        case K::Data:
-            h.flags = tcp_flag::psh | tcp_flag::ack;
-            h.seq = next;
-            break;
-        case K::Fin:
-            h.flags = tcp_flag::fin | tcp_flag::ack;
-            h.seq = next;
-            break;
-        case K::Rst:
-            h.flags = tcp_flag::rst | tcp_flag::ack;
-            h.seq = next;
-            break;
-        case K::Probe:
-            h.flags = tcp_flag::ack;
-            h.seq = next - 1;  // a keepalive: one byte before the next
-            break;
-        case K::Ack:
-        case K::ProbeAck:
-            h.flags = tcp_flag::ack;
-            h.seq = next;
-            break;
-    }
+    PacketCapture::Tcp h;
+    h.flags = tcp_flags(s.kind);
+    h.seq = s.kind == K::Syn || s.kind == K::SynAck ? isn(from)
+            : s.kind == K::Probe                    ? next - 1  // a keepalive: one byte before
+                                                    : next;
     if (mine.got_syn) {
         h.ack = isn(to) + 1 + static_cast<std::uint32_t>(mine.received) + (mine.got_fin ? 1 : 0);
     } else {

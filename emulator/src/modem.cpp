@@ -946,7 +946,8 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
                            const std::shared_ptr<Socket>& device_sender) {
     std::shared_ptr<DatagramSink> sink;
     std::optional<Endpoint> via_gateway;
-    if (is_device_address(to.ip)) {
+    const bool to_device = is_device_address(to.ip);
+    if (to_device) {
         sink = find_udp(to.port);
     } else if (net_.find(to.ip)) {
         sink = net_.udp_service(to);
@@ -973,7 +974,6 @@ void Modem::route_datagram(const Endpoint& from, const Endpoint& to, std::string
         });
         return;
     }
-    const bool to_device = is_device_address(to.ip);
     sched_.call_at(c->arrival, [this, w = std::weak_ptr<DatagramSink>(sink), data = std::move(data),
                                 from, to, to_device]() mutable {
         if (capture_ && to_device) capture_->udp(sched_.now(), from, to, data);

@@ -159,9 +159,9 @@ void Modem::schedule_occurrence(std::size_t index, std::uint64_t k) {
     // An entry that repeats for ever is the network's weather, not an event
     // ahead: it alone does not keep a run going for the script's callbacks.
     if (e.trigger == TimelineEntry::Trigger::every && !e.count) {
-        sched_.call_at(at - config_.timeline_offset, std::move(fire));
+        sched_.call_at(when, std::move(fire));
     } else {
-        event_at(at - config_.timeline_offset, std::move(fire));
+        event_at(when, std::move(fire));
     }
 }
 
