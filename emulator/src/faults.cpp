@@ -91,13 +91,8 @@ const std::string* find_setting(const FaultSettings& s, const std::string& key) 
 std::optional<double> number_with_unit(const std::string& text, std::string& unit) {
     if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
     std::size_t used = 0;
-    double v = 0;
-    try {
-        v = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    if (!std::isfinite(v) || v < 0) return std::nullopt;
+    const auto v = leading_number(text, used);
+    if (!v || *v < 0) return std::nullopt;
     unit = text.substr(used);
     unit.erase(0, unit.find_first_not_of(' '));
     return v;

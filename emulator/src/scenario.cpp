@@ -544,28 +544,31 @@ void parse_module(const ConfigReader& r, const YAML::Node& n, Scenario& s) {
 
 }  // namespace
 
-std::optional<double> parse_number(const std::string& text) {
-    std::size_t used = 0;
+std::optional<double> leading_number(const std::string& text, std::size_t& used) {
+    used = 0;
     double d = 0;
     try {
         d = std::stod(text, &used);
     } catch (const std::exception&) {
         return std::nullopt;
     }
-    if (used == 0 || used != text.size() || !std::isfinite(d)) return std::nullopt;
+    if (used == 0 || !std::isfinite(d)) return std::nullopt;
+    return d;
+}
+
+std::optional<double> parse_number(const std::string& text) {
+    std::size_t used = 0;
+    const auto d = leading_number(text, used);
+    if (!d || used != text.size()) return std::nullopt;
     return d;
 }
 
 std::optional<Duration> parse_duration(const std::string& text) {
-    if (text.empty()) return std::nullopt;
+    if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
     std::size_t used = 0;
-    double value = 0;
-    try {
-        value = std::stod(text, &used);
-    } catch (const std::exception&) {
-        return std::nullopt;
-    }
-    if (!std::isfinite(value) || value < 0 || text[0] == '-' || text[0] == '+') return std::nullopt;
+    const auto number = leading_number(text, used);
+    if (!number || *number < 0) return std::nullopt;
+    const double value = *number;
     const std::string unit = text.substr(used);
     double seconds = value;
     if (unit == "ms") {

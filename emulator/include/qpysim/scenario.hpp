@@ -64,6 +64,10 @@ std::optional<Duration> parse_duration(const std::string& text);
 // A finite decimal number that is the whole text ("1.5", "-2", "1e3"); nullopt
 // for anything else, nan and inf included.
 std::optional<double> parse_number(const std::string& text);
+// The finite number text begins with (what std::stod reads), and in `used`
+// how many characters it took; nullopt when there is none, nan and inf included.
+// parse_number, parse_duration and the fault settings' units build on it.
+std::optional<double> leading_number(const std::string& text, std::size_t& used);
 
 // Parse scenario text. `source` names it in error messages.
 Scenario parse_scenario(const std::string& text, const std::string& source);
