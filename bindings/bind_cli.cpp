@@ -2,11 +2,28 @@
 
 #include "cli.hpp"
 #include "common.hpp"
+#include "qpysim/modem.hpp"
 #include "qpysim/scenario.hpp"
 
 namespace qpysim::py_bindings {
 
 namespace {
+
+// `--clock auto` made definite: the clock a module built from these options
+// runs on. A scenario that does not load stays "auto"; building the module
+// reports why.
+std::string resolved_clock(const cli::RunOptions& o) {
+    if (o.clock != "auto") return o.clock;
+    ModemConfig c;
+    if (!o.scenario.empty()) {
+        try {
+            apply_scenario(load_scenario(o.scenario), c);
+        } catch (const std::exception&) {
+            return o.clock;
+        }
+    }
+    return std::string(to_string(c.clock));
+}
 
 py::dict to_dict(const cli::RunOptions& o) {
     py::dict d;
@@ -21,7 +38,7 @@ py::dict to_dict(const cli::RunOptions& o) {
     d["trace"] = o.trace.empty() ? py::object(py::none()) : py::str(o.trace);
     d["pcap"] = o.pcap.empty() ? py::object(py::none()) : py::str(o.pcap);
     d["tls_ca"] = o.tls_ca.empty() ? py::object(py::none()) : py::str(o.tls_ca);
-    d["clock"] = o.clock;
+    d["clock"] = resolved_clock(o);
     d["module"] = o.module.empty() ? py::object(py::none()) : py::str(o.module);
     d["dialect"] = o.dialect.empty() ? py::object(py::none()) : py::str(o.dialect);
     d["verbosity"] = o.verbosity;
@@ -69,6 +86,17 @@ void bind_cli(py::module_& m) {
         py::arg("argv"), py::arg("run"), py::arg("scenario_dir"), py::arg("version"),
         py::arg("stubs_dir"), py::arg("examples_dir") = std::string(),
         "Run the qpysim command line; returns the exit status.");
+
+    m.def(
+        "find_scenario",
+        [](const std::string& name, const std::string& scenario_dir) {
+            cli::Hooks hooks;
+            hooks.scenario_dir = scenario_dir;
+            return cli::find_scenario(name, hooks);
+        },
+        py::arg("name"), py::arg("scenario_dir"),
+        "The file `--scenario NAME` names: NAME if it exists, else the shipped scenario "
+        "NAME(.yaml) in scenario_dir, else ''.");
 
     m.def(
         "check_scenario", [](const std::string& path) { return describe(load_scenario(path)); },

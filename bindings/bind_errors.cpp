@@ -123,15 +123,9 @@ void set_halted_error(const char* what) {
 }
 
 void bind_errors(py::module_& m) {
-    m.def(
-        "_set_oserror_class",
-        [](const py::object& cls) {
-            if (!PyType_Check(cls.ptr()) || !PyObject_IsSubclass(cls.ptr(), PyExc_OSError)) {
-                throw py::type_error("the device OSError class must subclass OSError");
-            }
-            device_oserror() = cls;
-        },
-        py::arg("cls"));
+    // The core raises the device's OSError (qpysim/_oserror.py), however the
+    // package was imported.
+    device_oserror() = py::module_::import("qpysim._oserror").attr("OSError");
     halted.call_once_and_store_result(
         [&m] { return py::exception<Halted>(m, "DeviceHalt", PyExc_BaseException); });
     py::register_exception_translator([](std::exception_ptr p) {

@@ -54,3 +54,28 @@ for lib in ("spdlog", "yaml-cpp", "fmt"):
     assert "qpysim.libs" in line, f"{lib} is the system's, not the wheel's: {line.strip()}"
 print("   the wheel carries spdlog, fmt and yaml-cpp (qpysim.libs)")
 PY
+# Start-up as a user of the wheel has it (printed, never asserted: bench/ has the
+# figure and its target).
+(cd "$work" && env -u PYTHONDONTWRITEBYTECODE "$work/venv/bin/python" - "$work/venv/bin" <<'PY'
+import os, statistics, subprocess, sys, time
+bindir = sys.argv[1]
+with open("noop.py", "w") as f:
+    f.write("pass\n")
+cmds = {"python3": [os.path.join(bindir, "python"), "noop.py"],
+        "qpysim run": [os.path.join(bindir, "qpysim"), "run", "-q", "noop.py"],
+        "--clock virtual": [os.path.join(bindir, "qpysim"), "run", "-q", "--clock", "virtual",
+                            "noop.py"]}
+times = {k: [] for k in cmds}
+for cmd in cmds.values():
+    subprocess.run(cmd, check=True)
+for _ in range(15):
+    for k, cmd in cmds.items():
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True)
+        times[k].append(time.perf_counter() - t0)
+m = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+print(f"   start-up from the wheel: python3 noop.py {m['python3']:.1f} ms, qpysim run "
+      f"{m['qpysim run']:.1f} ms ({m['qpysim run'] / m['python3']:.2f}x), --clock virtual "
+      f"{m['--clock virtual']:.1f} ms ({m['--clock virtual'] / m['python3']:.2f}x)")
+PY
+)

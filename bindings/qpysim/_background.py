@@ -9,9 +9,9 @@ fixed device time and a run repeats from its seed.
 
 from __future__ import annotations
 
+import os
 import threading
-from pathlib import Path
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
 
 from . import _core
 from ._result import REASON_CLOSED, REASON_TIME_LIMIT, RunResult
@@ -25,12 +25,12 @@ _JOIN_AFTER_HALT = 30.0
 
 class BackgroundMixin:
     def _background_init(self) -> None:
-        self._bg_thread: Optional[threading.Thread] = None
-        self._bg_result: Optional[RunResult] = None
-        self._bg_error: Optional[BaseException] = None
+        self._bg_thread: threading.Thread | None = None
+        self._bg_result: RunResult | None = None
+        self._bg_error: BaseException | None = None
         self._bg_tester = 0  # the thread that started it, a device thread meanwhile
         self._closed = False
-        self.script: Optional[Path] = None  # the last script run (for a replay command)
+        self.script: str | None = None  # the last script run (for a replay command)
         self.argv: tuple = ()
 
     def __repr__(self) -> str:
@@ -40,10 +40,10 @@ class BackgroundMixin:
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def start(self, script: str, argv: Iterable[str] = (), *, timeout: Optional[float] = None,
+    def start(self, script: str, argv: Iterable[str] = (), *, timeout: float | None = None,
               expect: Iterable[str] = (), fail_text: Iterable[str] = ()) -> "BackgroundMixin":
         """Run a device script in the background; returns the device.
 
@@ -54,8 +54,7 @@ class BackgroundMixin:
             raise RuntimeError("this Device is closed")
         if self._bg_thread is not None:
             raise RuntimeError("this Device has run a script already; a Device runs one")
-        path = Path(script)
-        if not path.is_file():
+        if not isinstance(script, (str, os.PathLike)) or not os.path.isfile(script):
             raise FileNotFoundError(f"start(): no script file {script!r}")
         argv = tuple(argv)
         if timeout is not None:
@@ -71,7 +70,7 @@ class BackgroundMixin:
 
         def body() -> None:
             try:
-                self._bg_result = self.run(str(path), argv, expect=expect, fail_text=fail_text,
+                self._bg_result = self.run(os.fspath(script), argv, expect=expect, fail_text=fail_text,
                                            _ticket=ticket)
             except BaseException as e:  # noqa: BLE001 - handed to wait()
                 self._bg_error = e
@@ -80,7 +79,7 @@ class BackgroundMixin:
         self._bg_thread.start()
         return self
 
-    def _background_over(self) -> Optional[str]:
+    def _background_over(self) -> str | None:
         """Why the background run ended, or None while it runs."""
         if self._bg_thread is None and self._runner_ident == 0:
             return "no script was started"
@@ -100,7 +99,7 @@ class BackgroundMixin:
             self._bg_tester = 0
             self.modem.detach_thread()
 
-    def wait(self, timeout: Optional[float] = None) -> RunResult:
+    def wait(self, timeout: float | None = None) -> RunResult:
         """Wait for the background run to end and return its RunResult.
 
         `timeout`: stop it after that many more device seconds (exit status 3).

@@ -16,25 +16,27 @@ Without the file, the scenario's own `pdp:` contexts decide, as before.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Optional
+import os
 
 CONFIG_NAME = "datacall_config.json"
 PROFILES = (1, 2, 3)
 BAD_FORMAT = "The format of the datacall_config.json is incorrect."
 
 
-def read_config(root: Optional[Path]) -> Optional[dict]:
-    """The parsed /usr/datacall_config.json, None when there is none.
-    Raises ValueError(BAD_FORMAT) as _boot.py does for a file it cannot use."""
+def read_config(root) -> dict | None:
+    """The parsed /usr/datacall_config.json (`root` is /usr on the PC, a str or
+    a path), None when there is none. Raises ValueError(BAD_FORMAT) as _boot.py
+    does for a file it cannot use."""
     if root is None:
         return None
-    path = root / CONFIG_NAME
-    if not path.is_file():
+    path = os.path.join(root, CONFIG_NAME)
+    if not os.path.isfile(path):
         return None
+    import json
+
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as f:
+            config = json.loads(f.read())
     except (OSError, UnicodeDecodeError, ValueError):
         raise ValueError(BAD_FORMAT) from None
     if not isinstance(config, dict) or any(
@@ -43,7 +45,7 @@ def read_config(root: Optional[Path]) -> Optional[dict]:
     return config
 
 
-def write_flag(root: Optional[Path], profile: int, key: str, enable: int) -> None:
+def write_flag(root, profile: int, key: str, enable: int) -> None:
     """Set "autoActivate"/"autoConnect" of a profile in /usr/datacall_config.json,
     creating the file with the firmware's defaults (dataCall.py l.33-74, 88-125)."""
     if root is None:
@@ -52,10 +54,13 @@ def write_flag(root: Optional[Path], profile: int, key: str, enable: int) -> Non
         str(p): {"autoActivate": 0, "autoConnect": 0} for p in PROFILES}
     entry = config.setdefault(str(profile), {"autoActivate": 0, "autoConnect": 0})
     entry[key] = int(bool(enable))
-    (root / CONFIG_NAME).write_text(json.dumps(config), encoding="utf-8")
+    import json
+
+    with open(os.path.join(root, CONFIG_NAME), "w", encoding="utf-8") as f:
+        f.write(json.dumps(config))
 
 
-def power_on_pdp(root: Optional[Path], stored: Optional[dict]) -> list:
+def power_on_pdp(root, stored: dict | None) -> list:
     """The Modem's `pdp` for this boot: the contexts `stored` before the reboot
     (cellular_state()["pdp"] of the last boot, or None), and the data calls
     /usr/datacall_config.json starts."""

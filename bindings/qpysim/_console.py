@@ -5,9 +5,7 @@ are kept for the RunResult and Device.expect, and are watched for the run's
 from __future__ import annotations
 
 import io
-import re
 import threading
-from typing import Optional, Union
 
 from . import _core
 from ._result import REASON_EXPECT, REASON_FAIL_TEXT, RunResult
@@ -96,7 +94,7 @@ class ConsoleMixin:
         self._line_start = 0  # index in the whole run of self._lines[0]
         self._partial = ""
         self._expect_from = 0  # the next line Device.expect looks at
-        self._line_signal: Optional[_core.Semaphore] = None
+        self._line_signal: _core.Semaphore | None = None
         self._runner_ident = 0  # the thread in Device.run: its writes are the device's
         self._main_done = False  # the script's main thread has returned
 
@@ -162,9 +160,10 @@ class ConsoleMixin:
         with self._console_lock:
             return self._kept["output"].text()
 
-    def expect(self, pattern: Union[str, bytes, "re.Pattern"], timeout: float = 30.0) -> "re.Match":
+    def expect(self, pattern, timeout: float = 30.0):
         """Wait for a line of the device's console that matches `pattern` (a
-        regular expression, searched in each line) and return the match.
+        regular expression: str, bytes or re.Pattern, searched in each line)
+        and return the re.Match.
 
         `timeout` is in device seconds. Lines are looked at once: the next
         expect() starts after the line that matched. Between calls the device
@@ -173,6 +172,8 @@ class ConsoleMixin:
         Raises AssertionError with the console's last lines if the run ends
         or the time passes first.
         """
+        import re
+
         if isinstance(pattern, bytes):
             pattern = pattern.decode("utf-8")
         if isinstance(pattern, str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
 
 from . import _core
 
@@ -23,13 +22,13 @@ class Faults:
     def __init__(self, modem: "_core.Modem"):
         self._modem = modem
 
-    def apply(self, kind: str, *, name: Optional[str] = None, match: Optional[dict] = None,
-              direction: Optional[str] = None, probability: Optional[float] = None,
-              duration: Optional[float] = None, **settings: Any) -> int:
+    def apply(self, kind: str, *, name: str | None = None, match: dict | None = None,
+              direction: str | None = None, probability: float | None = None,
+              duration: float | None = None, **settings: object) -> int:
         """Apply a fault now; returns its id (0 for one that happens at once: reboot)."""
         if not isinstance(kind, str):
             raise TypeError(f"fault kind must be a str, not {type(kind).__name__}")
-        fields: dict[str, Any] = {"kind": kind, **settings}
+        fields: dict[str, object] = {"kind": kind, **settings}
         for key, value in (("name", name), ("direction", direction),
                            ("probability", probability), ("for", duration)):
             if value is not None:

@@ -13,8 +13,6 @@ import errno
 import os
 import posixpath
 import stat
-from pathlib import Path
-from typing import Optional
 
 from ._oserror import OSError as DeviceOSError
 
@@ -38,18 +36,18 @@ def device_error(e: builtins.OSError) -> DeviceOSError:
 
 
 class DeviceFS:
-    def __init__(self, root: Optional[str] = None):
-        self.root: Optional[Path] = None
+    def __init__(self, root: str | None = None):
+        self.root: str | None = None  # the PC folder behind /usr, resolved
         self.cwd = "/usr"
         if root is not None:
             self.set_root(root)
 
-    def set_root(self, root: Path) -> None:
+    def set_root(self, root) -> None:
         if not isinstance(root, (str, os.PathLike)):
             raise TypeError(f"fs must be a folder path, not {type(root).__name__}")
-        if not Path(root).is_dir():
+        if not os.path.isdir(root):
             raise ValueError(f"fs: {str(root)!r} is not a folder (it becomes the device's /usr)")
-        self.root = Path(root).resolve()
+        self.root = os.path.realpath(root)
 
     # -------------------------------------------------------------- paths
 
@@ -65,24 +63,24 @@ class DeviceFS:
         full = posixpath.normpath(full)
         return "/" + full.lstrip("/") if full != "/" else "/"
 
-    def host(self, path) -> Path:
+    def host(self, path) -> str:
         """The host path behind a device path inside /usr; OSError(ENOENT) otherwise."""
         dev = self.normalize(path)
         if self.root is None or not (dev == "/usr" or dev.startswith("/usr/")):
             raise DeviceOSError(ENOENT)
-        host = self.root.joinpath(*dev[len("/usr"):].split("/")[1:])
+        host = os.path.join(self.root, *dev[len("/usr"):].split("/")[1:])
         if not self.inside(host):
             raise DeviceOSError(ENOENT)
         return host
 
-    def inside(self, host: Path) -> bool:
+    def inside(self, host) -> bool:
         """Whether a host path stays in the folder: no symlink leads out of it,
         and it is not a file with a second hard link, which could be anywhere
         on the PC (a file that does not exist yet is inside: creating it is)."""
         if self.root is None:
             return False
-        real = Path(os.path.realpath(host))
-        if real != self.root and self.root not in real.parents:
+        real = os.path.realpath(host)
+        if real != self.root and not real.startswith(os.path.join(self.root, "")):
             return False
         try:
             st = os.stat(real)
@@ -90,14 +88,16 @@ class DeviceFS:
             return True
         return not (stat.S_ISREG(st.st_mode) and st.st_nlink > 1)
 
-    def device_path(self, host_path: Path) -> str:
+    def device_path(self, host_path) -> str:
+        """The /usr/... name of a PC path inside the folder; the PC path otherwise."""
+        host_path = os.fspath(host_path)
         if self.root is not None:
-            try:
-                rel = Path(host_path).resolve().relative_to(self.root)
-            except ValueError:
-                return str(host_path)
-            return "/usr" if str(rel) == "." else "/usr/" + rel.as_posix()
-        return str(host_path)
+            real = os.path.realpath(host_path)
+            if real == self.root:
+                return "/usr"
+            if real.startswith(os.path.join(self.root, "")):
+                return "/usr/" + real[len(os.path.join(self.root, "")):].replace(os.sep, "/")
+        return host_path
 
     # -------------------------------------------------------------- the builtin open()
 
@@ -149,7 +149,7 @@ class DeviceFS:
 
     def remove(self, path) -> None:
         host = self.host(path)
-        if host.is_dir():
+        if os.path.isdir(host):
             raise DeviceOSError(EISDIR)
         self._call(os.remove, host)
 
@@ -167,7 +167,7 @@ class DeviceFS:
 
     def chdir(self, path) -> None:
         dev = self.normalize(path)
-        if dev != "/" and not self.host(dev).is_dir():
+        if dev != "/" and not os.path.isdir(self.host(dev)):
             raise DeviceOSError(ENOENT)
         self.cwd = dev
 

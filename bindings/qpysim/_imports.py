@@ -10,16 +10,15 @@ CPython modules MicroPython has as they are. ``import builtins`` is the device's
 from __future__ import annotations
 
 import builtins
+import os
 import threading
 import types
-from pathlib import Path
-from typing import Any, Optional
 
 from ._mpsource import BUILTINS as _MP_BUILTINS
 from ._mpsource import compile_device, read_source
 from ._oserror import OSError as DeviceOSError
 
-_DEVICE_DIR = Path(__file__).resolve().parent / "device"
+_DEVICE_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "device")
 
 # Device module name -> implementation file in qpysim/device/ ("file:attr" when
 # the name is an object in the file, as `osTimer` is a class).
@@ -108,13 +107,16 @@ _code_cache: dict[str, types.CodeType] = {}
 def _device_code(file: str) -> types.CodeType:
     code = _code_cache.get(file)
     if code is None:
-        path = _DEVICE_DIR / f"{file}.py"
-        code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
+        # The standard loader: compiled once into __pycache__, as any module is.
+        from importlib.machinery import SourceFileLoader
+
+        path = os.path.join(_DEVICE_DIR, f"{file}.py")
+        code = SourceFileLoader(f"qpysim.device.{file}", path).get_code(f"qpysim.device.{file}")
         _code_cache[file] = code
     return code
 
 
-def current_device() -> Any:
+def current_device() -> object:
     """The device whose module is being loaded (device modules call this)."""
     dev = getattr(_tls, "loading", None)
     if dev is None:
@@ -129,7 +131,7 @@ class ImportsMixin:
     """Device's module loading and its __import__ (Device sets the attributes
     used here: modem, dialect, profile, fs, _modules, _user_modules, _import_lock)."""
 
-    def _impl(self, name: str) -> Optional[str]:
+    def _impl(self, name: str) -> str | None:
         """The implementation of device module `name` on this dialect, or None."""
         if not self.dialect.quectel_modules and name in PORT_MODULES:
             return PORT_MODULES[name]
@@ -140,7 +142,7 @@ class ImportsMixin:
             return None
         return impl
 
-    def module(self, name: str) -> Any:
+    def module(self, name: str) -> object:
         """The device module `name` ("usocket", "socket", "umqtt.simple"...) of this device."""
         impl = self._impl(name)
         if impl is None:
@@ -152,12 +154,12 @@ class ImportsMixin:
                 mod = self._load_device_module(impl)
             return mod
 
-    def _load_device_module(self, impl: str) -> Any:
+    def _load_device_module(self, impl: str) -> object:
         file, _, attr = impl.partition(":")
         # Each device gets its own module object, never put in sys.modules. It
         # carries the device name; __package__ lets its helpers import relatively.
         mod = types.ModuleType(file)
-        mod.__file__ = str(_DEVICE_DIR / f"{file}.py")
+        mod.__file__ = os.path.join(_DEVICE_DIR, f"{file}.py")
         mod.__package__ = "qpysim.device"
         previous = getattr(_tls, "loading", None)
         _tls.loading = self
@@ -185,7 +187,7 @@ class ImportsMixin:
         self._builtins_module.__dict__.update(b)
         return b
 
-    def _user_file(self, dotted: str) -> Optional[Path]:
+    def _user_file(self, dotted: str) -> str | None:
         """The file or package under /usr for a dotted name relative to /usr.
 
         Only names made of identifiers are looked up, and only files the
@@ -194,11 +196,11 @@ class ImportsMixin:
         root = self.fs.root
         if root is None or not all(p.isidentifier() for p in dotted.split(".")):
             return None
-        base = root.joinpath(*dotted.split("."))
-        for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-            if candidate.is_file() and self.fs.inside(candidate):
+        base = os.path.join(root, *dotted.split("."))
+        for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+            if os.path.isfile(candidate) and self.fs.inside(candidate):
                 return candidate
-        if base.is_dir() and self.fs.inside(base):
+        if os.path.isdir(base) and self.fs.inside(base):
             return base  # a package folder without __init__.py
         return None
 
@@ -264,15 +266,16 @@ class ImportsMixin:
         if full == "usr":
             if self.fs.root is None:
                 raise ImportError("no module named 'usr' (no /usr folder for this device)")
-            path: Optional[Path] = self.fs.root
+            path: str | None = self.fs.root
         else:
             path = self._user_file(rel)
         if path is None:
             raise ImportError(f"no module named '{full}'")
         mod = types.ModuleType(full)
         mod.__dict__["__builtins__"] = self._builtins
-        is_package = path.is_dir() or path.name == "__init__.py"
-        folder = path if path.is_dir() else path.parent
+        is_dir = os.path.isdir(path)
+        is_package = is_dir or os.path.basename(path) == "__init__.py"
+        folder = path if is_dir else os.path.dirname(path)
         if is_package:
             mod.__path__ = [self.device_path(folder)]  # type: ignore[attr-defined]
             mod.__package__ = full
@@ -282,9 +285,9 @@ class ImportsMixin:
         parent, _, leaf = full.rpartition(".")
         if parent:
             setattr(self._user_modules[parent], leaf, mod)
-        if path.is_file():
+        if not is_dir:
             mod.__file__ = self.device_path(path)
-            code = compile_device(read_source(path, str(path)), str(path))
+            code = compile_device(read_source(path, path), path)
             try:
                 exec(code, mod.__dict__)
             except BaseException:
@@ -292,6 +295,6 @@ class ImportsMixin:
                 raise
         return mod
 
-    def device_path(self, host_path: Path) -> str:
+    def device_path(self, host_path) -> str:
         """The /usr/... name of a host path inside the device filesystem."""
         return self.fs.device_path(host_path)

@@ -20,9 +20,7 @@ left operand is bytes: `x % y` with a str or number literal on the left and
 
 from __future__ import annotations
 
-import ast
 import io
-import tokenize
 
 
 def micropython_source(text: str) -> str:
@@ -33,6 +31,8 @@ def micropython_source(text: str) -> str:
     """
     if "\t" not in text:
         return text
+    import tokenize
+
     inside_string: set[int] = set()
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
@@ -52,36 +52,49 @@ def micropython_source(text: str) -> str:
     return "".join(out)
 
 
-def _literal(node: ast.AST, *types: type) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, types)
+_transformer = None
 
 
-class _BytesOperations(ast.NodeTransformer):
-    """`a % b` -> `__mp_mod__(a, b)`, `a.format(...)` -> `__mp_format__(a)(...)`."""
+def _bytes_operations():
+    """A transformer of a parsed tree: `a % b` -> `__mp_mod__(a, b)`,
+    `a.format(...)` -> `__mp_format__(a)(...)`. Built on first use, so a
+    script with neither operation does not load `ast`."""
+    global _transformer
+    if _transformer is None:
+        import ast
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        self.generic_visit(node)
-        if not isinstance(node.op, ast.Mod) or _literal(node.left, str, int, float):
-            return node
-        call = ast.Call(func=ast.Name("__mp_mod__", ast.Load()), args=[node.left, node.right],
-                        keywords=[])
-        return ast.copy_location(call, node)
+        def literal(node, *types: type) -> bool:
+            return isinstance(node, ast.Constant) and isinstance(node.value, types)
 
-    def visit_Call(self, node: ast.Call) -> ast.AST:
-        self.generic_visit(node)
-        f = node.func
-        if isinstance(f, ast.Attribute) and f.attr == "format" and not _literal(f.value, str):
-            node.func = ast.copy_location(
-                ast.Call(func=ast.Name("__mp_format__", ast.Load()), args=[f.value], keywords=[]),
-                f)
-        return node
+        class BytesOperations(ast.NodeTransformer):
+            def visit_BinOp(self, node):
+                self.generic_visit(node)
+                if not isinstance(node.op, ast.Mod) or literal(node.left, str, int, float):
+                    return node
+                call = ast.Call(func=ast.Name("__mp_mod__", ast.Load()),
+                                args=[node.left, node.right], keywords=[])
+                return ast.copy_location(call, node)
+
+            def visit_Call(self, node):
+                self.generic_visit(node)
+                f = node.func
+                if isinstance(f, ast.Attribute) and f.attr == "format" and \
+                        not literal(f.value, str):
+                    node.func = ast.copy_location(
+                        ast.Call(func=ast.Name("__mp_format__", ast.Load()), args=[f.value],
+                                 keywords=[]), f)
+                return node
+
+        _transformer = BytesOperations
+    return _transformer()
 
 
 def read_source(path, shown: str) -> str:
     """A device source file's text. The module reads its files as UTF-8; a file
     saved in another encoding (GBK from a Chinese Windows editor) is a
     SyntaxError at the first byte that is not UTF-8, named by file and line."""
-    data = path.read_bytes()
+    with open(path, "rb") as f:
+        data = f.read()
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -96,8 +109,13 @@ def read_source(path, shown: str) -> str:
 
 def compile_device(source: str, filename: str):
     """Compile device code with MicroPython's source rules (see the module)."""
-    tree = ast.parse(micropython_source(source), filename)
-    tree = ast.fix_missing_locations(_BytesOperations().visit(tree))
+    source = micropython_source(source)
+    if "%" not in source and "format" not in source:
+        return compile(source, filename, "exec")  # nothing to rewrite
+    import ast
+
+    tree = ast.parse(source, filename)
+    tree = ast.fix_missing_locations(_bytes_operations().visit(tree))
     return compile(tree, filename, "exec")
 
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+
 
 from . import _core
 
@@ -33,7 +34,7 @@ class PeerConnection:
     def sendall(self, data) -> None:
         self._s.send_all(data, True)
 
-    def settimeout(self, seconds: Optional[float]) -> None:
+    def settimeout(self, seconds: float | None) -> None:
         self._s.settimeout(seconds)
 
     def state(self) -> int:
@@ -60,7 +61,7 @@ class BrokerSubscription:
         self._sub = sub
         self.topic = topic
 
-    def get(self, timeout: Optional[float] = None) -> list:
+    def get(self, timeout: float | None = None) -> list:
         """The messages that arrived since the last get(), waiting in device time
         until at least one has (or `timeout` seconds pass: then []). Each is a
         dict: time, client, topic, payload (bytes), qos, retain, will."""
@@ -72,7 +73,7 @@ class BrokerSubscription:
     def __enter__(self) -> "BrokerSubscription":
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -93,7 +94,7 @@ class VirtualBroker:
         self._core = core
 
     def publish(self, topic: str, payload, qos: int = 0, retain: bool = False,
-                after: Optional[float] = None) -> None:
+                after: float | None = None) -> None:
         """Publish as the broker itself, now or `after` seconds of device time."""
         if not isinstance(topic, str):
             raise TypeError(f"topic must be a str, not {type(topic).__name__}")
@@ -148,7 +149,7 @@ class PeersMixin:
         scenario's `tls:` services, so a script verifies with ussl's ca=."""
         return self.modem.tls_ca()
 
-    def serve(self, host: str, port: int, handler: Callable[["PeerConnection"], Any]) -> str:
+    def serve(self, host: str, port: int, handler: Callable[["PeerConnection"], object]) -> str:
         """Serve TCP host:port on the virtual network with a Python handler.
 
         Each connection the device opens runs handler(conn) in its own thread, in
@@ -170,7 +171,7 @@ class PeersMixin:
         self.start_thread(accept_loop, name=f"listen {host}:{port}", daemon=True)
         return _core.host_address(self.modem, host)
 
-    def client(self, port: int, handler: Callable[["PeerConnection"], Any], *,
+    def client(self, port: int, handler: Callable[["PeerConnection"], object], *,
                host: str = "client.qpysim.test", after: float = 0.0) -> None:
         """A Python client of a device TCP server, on the virtual network.
 

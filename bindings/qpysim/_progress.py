@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from typing import Any, Optional
 
 _PERIOD = 0.5
 
@@ -34,7 +33,7 @@ def _after() -> float:
 class _Clearing:
     """A console stream that erases the status line before the script's text."""
 
-    def __init__(self, target: Any, progress: "Progress"):
+    def __init__(self, target: object, progress: "Progress"):
         self._target = target
         self._progress = progress
 
@@ -44,15 +43,15 @@ class _Clearing:
             n = self._target.write(s)
         return n if n is not None else len(s)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> object:
         return getattr(self._target, name)
 
 
 class Progress:
-    def __init__(self, terminal: Any):
+    def __init__(self, terminal: object):
         self.terminal = terminal
         self.lock = threading.RLock()
-        self.modem: Optional[Any] = None
+        self.modem: object | None = None
         self._shown = False
         self._stop = threading.Event()
         self._started = time.monotonic()
@@ -61,13 +60,13 @@ class Progress:
         self._thread.start()
 
     @classmethod
-    def for_run(cls, options: dict, terminal: Any) -> Optional["Progress"]:
+    def for_run(cls, options: dict, terminal: object) -> "Progress" | None:
         if options.get("verbosity", 0) < 0:
             return None
         tty = getattr(terminal, "isatty", lambda: False)()
         return cls(terminal) if options.get("progress") or tty else None
 
-    def wrap(self, stream: Any) -> _Clearing:
+    def wrap(self, stream: object) -> _Clearing:
         return _Clearing(stream, self)
 
     def erase(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
 
 from . import _core
 
@@ -35,7 +34,7 @@ class RunResult:
     as the console showed them, in order. Device.run and Device.wait fill them.
     """
 
-    def __init__(self, status: int, reason: str, error: Optional[BaseException] = None):
+    def __init__(self, status: int, reason: str, error: BaseException | None = None):
         self.status = status
         self.reason = reason
         self.error = error

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import signal
+import _signal  # `signal` without its enum wrappers: 1.3 ms of every start-up
+import os
 import sys
 import threading
-from pathlib import Path
 
 from . import _boot, _core
-from ._progress import Progress
-from ._scenarios import scenario_dir  # noqa: F401 (the CLI's hook)
-from ._runtime import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Device, Terminated
+from ._result import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Terminated
 
 
 def _say(verbosity: int, text: str) -> None:
@@ -21,7 +19,7 @@ def _say(verbosity: int, text: str) -> None:
 
 def _power_on_pdp(options: dict, stored) -> list:
     """The data calls this boot starts and the contexts the last one stored."""
-    root = Path(options["fs"]) if options.get("fs") else Path(options["script"]).resolve().parent
+    root = options.get("fs") or os.path.dirname(os.path.realpath(options["script"]))
     try:
         return _boot.power_on_pdp(root, stored)
     except ValueError as e:
@@ -56,11 +54,34 @@ def _on_sigterm(signum, frame):
     raise Terminated()
 
 
-def run(options: dict) -> int:
+def _fix_hash_seed(argv: list) -> None:
+    """A run in virtual time re-runs its process with PYTHONHASHSEED=0. CPython
+    salts str hashes per process, and a script iterating a set of strings must
+    do it in the same order every run, as on the module, for the run to repeat
+    from its seed. A real-time run is shaped by the PC's timing anyway and
+    starts once, without the second interpreter."""
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    cmd = [sys.executable, "-c", "import sys; from qpysim.__main__ import main; sys.exit(main())",
+           *argv[1:]]
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if os.name == "posix":
+        os.execve(sys.executable, cmd, env)
+    import subprocess
+
+    sys.exit(subprocess.call(cmd, env=env))
+
+
+def run(options: dict, argv: list = None) -> int:
     """`qpysim run`: Ctrl-C ends it with 130 and SIGTERM with 143, the module
-    halted and the trace complete, whatever the device threads are doing."""
+    halted and the trace complete, whatever the device threads are doing.
+    `argv` is the command line when this process may be re-run (see
+    _fix_hash_seed)."""
+    if argv is not None and options.get("clock") == "virtual" and \
+            not options.get("check_replay") and os.environ.get("PYTHONHASHSEED") != "0":
+        _fix_hash_seed(argv)
     in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
+    previous = _signal.signal(_signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return _run(options)
     except KeyboardInterrupt as e:  # between boots, or while a module powers on
@@ -70,13 +91,15 @@ def run(options: dict) -> int:
         return status
     finally:
         if in_main:
-            signal.signal(signal.SIGTERM, previous)
+            _signal.signal(_signal.SIGTERM, previous)
 
 
 def _run(options: dict) -> int:
     if options.get("check_replay"):
         from ._replay import check_replay
         return check_replay(options)
+    from ._progress import Progress
+
     try:
         progress = Progress.for_run(options, sys.stderr)
     except ValueError as e:
@@ -95,6 +118,8 @@ def _run(options: dict) -> int:
 
 def _boots(options: dict, progress) -> int:
     """Power the module on, run the script, and again after each reboot."""
+    from ._runtime import Device
+
     verbosity = options.get("verbosity", 0)
     _core.set_log_verbosity(verbosity)
     max_restarts = options.get("max_restarts", 5)
@@ -114,7 +139,8 @@ def _boots(options: dict, progress) -> int:
                             f"seed {modem.seed}")
             if options.get("tls_ca"):
                 try:
-                    Path(options["tls_ca"]).write_text(modem.tls_ca())
+                    with open(options["tls_ca"], "w") as f:
+                        f.write(modem.tls_ca())
                 except OSError as e:
                     sys.stderr.write(f"qpysim: --tls-ca: cannot write {options['tls_ca']}: "
                                      f"{e.strerror or e}\n")

@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import re
-import ctypes
+import os
 import sys
 import threading
 import time
-import traceback
 import types
-from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from collections.abc import Callable, Iterable
 
 from . import _core
 from ._background import BackgroundMixin
@@ -39,7 +36,7 @@ from ._peers import PeerConnection, PeersMixin, VirtualBroker, run_peer  # noqa:
 
 DeviceHalt = _core.DeviceHalt
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = os.path.dirname(os.path.realpath(__file__))
 
 # How long a device thread may keep running plain Python after the module halts.
 _GRACE = 0.5
@@ -52,27 +49,27 @@ class _DeviceThread:
         self.ident = 0
         self.name = name
         self.daemon = daemon
-        self.thread: Optional[threading.Thread] = None
+        self.thread: threading.Thread | None = None
         self.ended = False  # its function returned: the device no longer runs it
 
 
 class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
     """One emulated module: a core Modem plus the device modules a script imports."""
 
-    def __init__(self, modem: Optional[_core.Modem] = None, *, fs: Optional[str] = None,
-                 **modem_options: Any):
+    def __init__(self, modem: _core.Modem | None = None, *, fs: str | None = None,
+                 **modem_options: object):
         self.modem = modem if modem is not None else _make_modem(modem_options)
         self.dialect = self.modem.dialect
         self.profile = self.modem.profile
         self.fs = DeviceFS(fs)
-        self._modules: dict[str, Any] = {}
+        self._modules: dict[str, object] = {}
         self._user_modules: dict[str, types.ModuleType] = {}
-        self._main_module: Optional[types.ModuleType] = None  # the running script
+        self._main_module: types.ModuleType | None = None  # the running script
         self._import_lock = threading.RLock()
         self._builtins = self._make_builtins()
         self._console_init()
         self._background_init()
-        self._stop: Optional[RunResult] = None
+        self._stop: RunResult | None = None
         self._stop_lock = threading.Lock()
         self._threads: dict[int, _DeviceThread] = {}
         self._threads_lock = threading.Lock()
@@ -109,13 +106,13 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         self.modem.set_busy(n)
 
     @property
-    def fs_root(self) -> Optional[Path]:
+    def fs_root(self) -> str | None:
         return self.fs.root
 
     # ------------------------------------------------------------------ threads
 
-    def start_thread(self, function: Callable, args: tuple = (), kwargs: Optional[dict] = None,
-                     *, name: Optional[str] = None, daemon: bool = False) -> int:
+    def start_thread(self, function: Callable, args: tuple = (), kwargs: dict | None = None,
+                     *, name: str | None = None, daemon: bool = False) -> int:
         """Start a device thread (what _thread.start_new_thread does); returns its ident."""
         name = name or getattr(function, "__name__", "thread")
         ticket = _core.spawn_thread(self.modem, name, daemon)
@@ -201,7 +198,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
 
     # ------------------------------------------------------------------ callbacks
 
-    def set_callback(self, kind: str, fn: Optional[Callable]) -> None:
+    def set_callback(self, kind: str, fn: Callable | None) -> None:
         """Route device events of `kind` ("pdp"...) to fn(args) in the callback thread."""
         if fn is None:
             self._callbacks.pop(kind, None)
@@ -281,8 +278,8 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         self._request_stop(RunResult(0, REASON_RESTART))
 
     def run(self, script: str, argv: Iterable[str] = (), *, expect: Iterable[str] = (),
-            fail_text: Iterable[str] = (), timeout: Optional[float] = None,
-            _ticket: Any = None) -> RunResult:
+            fail_text: Iterable[str] = (), timeout: float | None = None,
+            _ticket: object = None) -> RunResult:
         """Run a device script until the module has nothing left to do.
 
         The run ends when the main script and every device thread have ended and no
@@ -292,17 +289,17 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         """
         if timeout is not None:  # checked before anything else happens
             self.modem.halt_after(timeout, REASON_TIME_LIMIT)
-        path = Path(script).resolve()
+        path = os.path.realpath(script)
         self.script, self.argv = path, tuple(argv)
         self._runner_ident = threading.get_ident()
         if self.fs.root is None:
-            self.fs.set_root(path.parent)
+            self.fs.set_root(os.path.dirname(path))
         self._expect = [t for t in expect if t]
         # Every --expect text must appear (in any order); what is still missing.
         self.expect_pending = list(self._expect)
         self._fail_text = [t for t in fail_text if t]
         try:
-            code = compile_device(read_source(path, str(path)), str(path))
+            code = compile_device(read_source(path, path), path)
         except SyntaxError as e:
             if _ticket is not None:
                 _core.enter_thread(self.modem, _ticket)  # take the turn, to hand it back
@@ -329,7 +326,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         info.thread = threading.current_thread()
         with self._threads_lock:
             self._threads[me] = info
-        error: Optional[BaseException] = None
+        error: BaseException | None = None
         self._run_over.clear()
         spin_watch = _core.SpinWatch(self.modem)
         halt_watch = threading.Thread(target=self._watch_halt, name="qpysim halt watch",
@@ -410,7 +407,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
             else:
                 time.sleep(0.02)  # only osTimers run: they keep the module busy
 
-    def _result(self, error: Optional[BaseException]) -> RunResult:
+    def _result(self, error: BaseException | None) -> RunResult:
         result = self._outcome(error)
         rebooting = (result.reason == REASON_RESTART
                      or result.reason.startswith(_core.REBOOT_REASON))
@@ -420,7 +417,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
                              result.error)
         return result
 
-    def _outcome(self, error: Optional[BaseException]) -> RunResult:
+    def _outcome(self, error: BaseException | None) -> RunResult:
         if self._stop is None and isinstance(error, KeyboardInterrupt):
             status = 143 if isinstance(error, Terminated) else 130
             return RunResult(status, REASON_TERMINATED if status == 143 else REASON_INTERRUPTED,
@@ -438,7 +435,7 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         return RunResult(0, REASON_CALLBACKS_DONE if self._ran_on else REASON_SCRIPT_ENDED)
 
     @contextlib.contextmanager
-    def device_thread(self, name: str, _ticket: Any = None):
+    def device_thread(self, name: str, _ticket: object = None):
         """The calling thread runs device code inside (virtual time schedules it)."""
         if not isinstance(name, str):
             raise TypeError(f"device_thread() name must be a str, not {type(name).__name__}")
@@ -462,6 +459,8 @@ def _make_modem(options: dict) -> _core.Modem:
     except TypeError as e:
         if "incompatible constructor arguments" not in str(e):
             raise
+    import re
+
     signature = (_core.Modem.__init__.__doc__ or "").split("\n", 1)[0]
     # pybind11 names an int parameter "typing.SupportsInt | typing.SupportsIndex".
     types_of = {name: "int" if "SupportsInt" in kind else kind
@@ -477,9 +476,11 @@ def _make_modem(options: dict) -> _core.Modem:
 
 def print_exception(e: BaseException, file=None) -> None:
     """Print a traceback with qpysim's own frames left out: the script's view."""
+    import traceback
+
     out = file if file is not None else sys.stderr
     tb = e.__traceback__
-    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(str(_PACKAGE_DIR))]
+    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_PACKAGE_DIR)]
     out.write("Traceback (most recent call last):\n")
     out.write("".join(traceback.format_list(frames)))
     out.write("".join(traceback.format_exception_only(type(e), e)))
@@ -487,4 +488,6 @@ def print_exception(e: BaseException, file=None) -> None:
 
 def _async_raise(ident: int, exc_type: type) -> None:
     """Raise exc_type in another Python thread at its next bytecode."""
+    import ctypes
+
     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(exc_type))

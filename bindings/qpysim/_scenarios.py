@@ -2,38 +2,38 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
+import os
 
-_HERE = Path(__file__).resolve().parent
+_HERE = os.path.dirname(os.path.realpath(__file__))
 
 
-def _shipped(folder: str) -> Path:
+def package_dir() -> str:
+    return _HERE
+
+
+def _shipped(folder: str) -> str:
     """Where shipped files are: in the installed package, or the source tree."""
-    for candidate in (_HERE / folder, _HERE.parent.parent / folder):
-        if candidate.is_dir():
+    for candidate in (os.path.join(_HERE, folder),
+                      os.path.join(os.path.dirname(os.path.dirname(_HERE)), folder)):
+        if os.path.isdir(candidate):
             return candidate
-    return _HERE / folder
+    return os.path.join(_HERE, folder)
 
 
 def scenario_dir() -> str:
-    return str(_shipped("scenarios"))
+    return _shipped("scenarios")
 
 
 def examples_dir() -> str:
-    return str(_shipped("examples"))
+    return _shipped("examples")
 
 
-def find_scenario(name: Optional[str]) -> Optional[str]:
-    """A path as given if it is a file; else the shipped scenario of that name
-    (`flaky-cell` or `flaky-cell.yaml`); else the name as given, for the core
-    to say that no such file exists."""
-    if name is None or not isinstance(name, str) or not name:
+def find_scenario(name):
+    """A path as given if it exists; else the shipped scenario of that name
+    (`flaky-cell` or `flaky-cell.yaml`), as `--scenario` finds it; else the
+    name as given, for the core to say that no such file exists."""
+    if not isinstance(name, str) or not name:
         return name
-    if Path(name).is_file():
-        return name
-    stem = name[:-5] if name.endswith(".yaml") else name
-    if "/" in stem or "\\" in stem:
-        return name
-    shipped = Path(scenario_dir()) / f"{stem}.yaml"
-    return str(shipped) if shipped.is_file() else name
+    from . import _core
+
+    return _core.find_scenario(name, scenario_dir()) or name
