@@ -115,16 +115,17 @@ void bind_socket(py::module_& m) {
             "recv() with MSG_PEEK / MSG_DONTWAIT.")
         .def(
             "recvfrom",
-            [](SocketHandle& h, const py::object& n) {
+            [](SocketHandle& h, const py::object& n, bool peek, bool dont_wait) {
                 const std::size_t max = to_size(n, "bufsize");
                 Endpoint from;
                 Bytes out = guarded(*h.modem, [&] {
                     py::gil_scoped_release nogil;
-                    return h.sock->recvfrom(max, from);
+                    return h.sock->recvfrom(max, from, peek, dont_wait);
                 });
                 return py::make_tuple(py::bytes(out.data(), out.size()), endpoint_tuple(from));
             },
-            py::arg("bufsize"))
+            py::arg("bufsize"), py::arg("peek") = false, py::arg("dont_wait") = false,
+            "recvfrom(), with MSG_PEEK / MSG_DONTWAIT where the dialect takes flags.")
         .def(
             "read",
             [](SocketHandle& h, const py::object& n) {

@@ -104,6 +104,22 @@ _tls = threading.local()
 _code_cache: dict[str, types.CodeType] = {}
 
 
+def micropython_class(cls: type) -> type:
+    """Make a class print as MicroPython prints one, `<class 'Name'>` (py/objtype.c:
+    1020-1024), and its instances `<Name object at ...>`: no module, no dotted path."""
+    try:
+        cls.__module__ = "builtins"
+        cls.__qualname__ = cls.__name__
+    except (AttributeError, TypeError):  # a class that will not take it: left as it is
+        pass
+    return cls
+
+
+def _build_class(*args, **kwargs):
+    """The `class` statement of device code."""
+    return micropython_class(builtins.__build_class__(*args, **kwargs))
+
+
 def _device_code(file: str) -> types.CodeType:
     code = _code_cache.get(file)
     if code is None:
@@ -172,6 +188,9 @@ class ImportsMixin:
             raise
         finally:
             _tls.loading = previous
+        for value in list(mod.__dict__.values()):
+            if isinstance(value, type) and value.__module__ == file:
+                micropython_class(value)
         if attr:
             self._modules[impl] = getattr(mod, attr)
         return self._modules[impl]
@@ -179,6 +198,7 @@ class ImportsMixin:
     def _make_builtins(self) -> dict:
         b = dict(builtins.__dict__)
         b["__import__"] = self._import
+        b["__build_class__"] = _build_class
         b["OSError"] = DeviceOSError
         b["open"] = self.fs.open
         b.update(_MP_BUILTINS)

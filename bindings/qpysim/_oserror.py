@@ -26,9 +26,10 @@ class OSError(builtins.OSError):  # noqa: A001 - it is the device's OSError
 
     def __init__(self, *args):
         super().__init__(*args)
-        if len(args) == 1 and args[0] in NAMES and not isinstance(args[0], bool):
+        if len(args) == 1 and isinstance(args[0], int) and not isinstance(args[0], bool):
+            # MicroPython's OSError.errno is args[0], named or not (py/objexcept.c:286-289).
             self.errno = args[0]
-            self.strerror = NAMES[args[0]]
+            self.strerror = NAMES.get(args[0])
 
     def __str__(self):
         # As MicroPython's mp_obj_exception_print: a known errno reads

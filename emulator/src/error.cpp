@@ -50,6 +50,8 @@ const char* to_string(errc e) noexcept {
             return "pdp_query_failed";
         case errc::no_protocol_option:
             return "no_protocol_option";
+        case errc::family_not_supported:
+            return "family_not_supported";
     }
     return "unknown";
 }

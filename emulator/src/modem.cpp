@@ -284,15 +284,16 @@ std::shared_ptr<Socket> Modem::open_socket(int af, int type, int proto) {
         v6 = false;
     } else if (af == profile_.af_inet6) {
         v6 = true;
+    } else if (dialect_.socket_family_oserror) {
+        throw Error(errc::family_not_supported);
     } else {
         throw UsageError("address family must be AF_INET (2) or AF_INET6 (" +
                          std::to_string(profile_.af_inet6) + "), got " + std::to_string(af));
     }
-    if (type < 1 || type > 3) {
-        throw UsageError(
-            "socket type must be SOCK_STREAM (1), SOCK_DGRAM (2) or SOCK_RAW (3), got " +
-            std::to_string(type));
-    }
+    // An unknown type is EINVAL on every stack: lwIP 2.1 sockets.c lwip_socket()
+    // (its switch's default: set_errno(EINVAL)) and the OS's socket(2) alike;
+    // QuecPython's modsocket.c:309-318 raises lwIP's errno.
+    if (type < 1 || type > 3) throw Error(errc::invalid_argument);
     const int slot = free_slot();
     if (slot < 0) throw Error(errc::table_full);
     const int fd = profile_.fd_base + slot;

@@ -100,6 +100,8 @@ std::vector<Dialect> make_dialects() {
     mp.has_getsocketsta = false;
     mp.fin_read_enotconn = false;  // ports/unix/modsocket.c: read() gives 0
     mp.reset_read_once = true;     // the OS socket: ECONNRESET once, then 0
+    mp.socket_family_oserror = true;
+    mp.has_time_ns = true;
     v.push_back(mp);
 
     Dialect rt;
@@ -138,6 +140,7 @@ std::vector<Dialect> make_dialects() {
         {"IP_ADD_MEMBERSHIP", 3},
     };
     esp.getaddrinfo_filters = true;
+    esp.has_time_ns = true;
     esp.errno_space = ErrnoSpace::newlib;
     v.push_back(esp);
 
@@ -292,6 +295,9 @@ ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m) {
     t[errc::no_buffers] = {105, "ENOBUFS"};
     t[errc::not_supported] = {95, "EOPNOTSUPP"};
     t[errc::no_protocol_option] = {92, "ENOPROTOOPT"};
+    // Not in MicroPython's errno table (py/moderrno.c:39-60): it prints as the
+    // bare number, OSError(97).
+    t[errc::family_not_supported] = {97, ""};
     // getaddrinfo failures: negative codes, printed bare.
     t[errc::dns_fail] = {d.dns_fail_code, ""};
     t[errc::dns_noname] = {-200, ""};
@@ -311,6 +317,7 @@ ErrnoTable make_errno_table(const Dialect& d, const ModuleProfile& m) {
         t[errc::host_unreachable] = {118, "EHOSTUNREACH"};
         t[errc::addr_in_use] = {112, "EADDRINUSE"};
         t[errc::no_protocol_option] = {109, "ENOPROTOOPT"};
+        t[errc::family_not_supported] = {106, ""};
         if (d.refused_is_econnrefused) t[errc::conn_refused] = {111, "ECONNREFUSED"};
     }
     if (m.errno_space == ErrnoSpace::qapi) {

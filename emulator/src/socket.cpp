@@ -556,17 +556,29 @@ Bytes Socket::recv(std::size_t max) {
     return recv(max, false, false);
 }
 
+namespace {
+
+// MSG_DONTWAIT: one call is non-blocking, whatever settimeout() said.
+class NonBlockingCall {
+  public:
+    NonBlockingCall(std::optional<Duration>& timeout, bool on) : timeout_(timeout), saved_(timeout) {
+        if (on) timeout_ = Duration{0};
+    }
+    ~NonBlockingCall() { timeout_ = saved_; }
+    NonBlockingCall(const NonBlockingCall&) = delete;
+    NonBlockingCall& operator=(const NonBlockingCall&) = delete;
+
+  private:
+    std::optional<Duration>& timeout_;
+    std::optional<Duration> saved_;
+};
+
+}  // namespace
+
 Bytes Socket::recv(std::size_t max, bool peek, bool dont_wait) {
     auto lk = lock();
     check_open();
-    if (!dont_wait) return recv_locked(lk, max, peek);
-    // Non-blocking for this call only.
-    struct Restore {
-        std::optional<Duration>& timeout;
-        std::optional<Duration> saved;
-        ~Restore() { timeout = saved; }
-    } restore{timeout_, timeout_};
-    timeout_ = Duration{0};
+    NonBlockingCall once(timeout_, dont_wait);
     return recv_locked(lk, max, peek);
 }
 
@@ -600,15 +612,16 @@ Bytes Socket::recv_dgram(Lock& lk, std::size_t max, Endpoint& from, bool peek) {
 }
 
 Bytes Socket::recvfrom(std::size_t max, Endpoint& from) {
+    return recvfrom(max, from, false, false);
+}
+
+Bytes Socket::recvfrom(std::size_t max, Endpoint& from, bool peek, bool dont_wait) {
     auto lk = lock();
     check_open();
-    Bytes out;
-    if (type_ == SockType::dgram) {
-        out = recv_dgram(lk, max, from);
-    } else {
-        out = recv_locked(lk, max);
-        from = remote_.value_or(Endpoint{});
-    }
+    NonBlockingCall once(timeout_, dont_wait);
+    if (type_ == SockType::dgram) return recv_dgram(lk, max, from, peek);
+    Bytes out = recv_locked(lk, max, peek);
+    from = remote_.value_or(Endpoint{});
     return out;
 }
 

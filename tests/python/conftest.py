@@ -236,7 +236,6 @@ class Mosquitto:
     User "dev" has password "secret"; anonymous clients are allowed."""
 
     def __init__(self, folder):
-        import getpass
         import shutil
         import subprocess
 
@@ -251,6 +250,19 @@ class Mosquitto:
         passwords = folder / "passwd"
         subprocess.run(["mosquitto_passwd", "-b", "-c", str(passwords), "dev", "secret"],
                        check=True, capture_output=True, timeout=30)
+        # free_port() can race with another worker taking the same port: a
+        # mosquitto that exits at once is started again on new ports (3 tries).
+        for attempt in range(3):
+            error = self._start(exe, folder, passwords)
+            if error is None:
+                return
+        raise RuntimeError(f"mosquitto did not start: {error}")
+
+    def _start(self, exe, folder, passwords):
+        """Start mosquitto on two free ports; None, or why it did not start."""
+        import getpass
+        import subprocess
+
         self.port = free_port()
         self.tls_port = free_port()
         conf = folder / "mosquitto.conf"
@@ -275,12 +287,15 @@ class Mosquitto:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
                 socket.create_connection(("127.0.0.1", self.tls_port), timeout=0.5).close()
-                break
+                return None
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
-                    self.close()
-                    raise RuntimeError(f"mosquitto did not start (exit {self.proc.poll()}): " +
-                                       self.proc.stderr.read().decode(errors="replace"))
+                    if self.proc.poll() is None:
+                        self.proc.kill()
+                    self.proc.wait(5)
+                    said = self.proc.stderr.read().decode(errors="replace")
+                    self.proc.stderr.close()
+                    return f"exit {self.proc.returncode}: {said}"
                 time.sleep(0.05)
 
     def close(self):

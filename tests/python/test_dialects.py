@@ -183,3 +183,126 @@ def test_a_device_socket_module_leaves_cpythons_own_alone(tmp_path, capsys):
     assert sys.modules["socket"] is host_socket
     assert hasattr(sys.modules["socket"], "create_connection")
     import http.client  # noqa: F401  (still imports: it needs CPython's socket)
+
+
+UDP_ECHO = """
+hosts:
+  echo.test:
+    7/udp: echo
+"""
+
+
+def test_recvfrom_takes_msg_peek_and_msg_dontwait_on_micropython(tmp_path, capsys):
+    # ports/unix/modsocket.c:299-324: recvfrom(bufsize, flags) passes the flags on.
+    out = run(tmp_path, capsys, """
+        import socket, time
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(5)
+        begin = time.ticks_ms()
+        try:
+            s.recvfrom(8, socket.MSG_DONTWAIT)
+        except OSError as e:
+            print('dontwait', e.errno, time.ticks_diff(time.ticks_ms(), begin) < 5)
+        addr = socket.getaddrinfo('echo.test', 7)[0][-1]
+        s.sendto(b'abcdefgh', addr)
+        peeked, where = s.recvfrom(4, socket.MSG_PEEK)
+        taken, where2 = s.recvfrom(8)
+        print(peeked, taken, where == where2)
+        try:
+            s.recvfrom(8, 0x4000)
+        except OSError as e:
+            print('bad flag', e.errno)
+        s.close()
+    """, "micropython", scenario=UDP_ECHO)
+    assert out == ["dontwait 11 True", "b'abcd' b'abcdefgh' True", "bad flag 22"]
+
+
+@pytest.mark.parametrize("dialect, has", [("micropython", True), ("esp32", True),
+                                          ("rtthread", False), ("quecpython", False)])
+def test_time_ns_exists_where_the_port_compiles_it_in(tmp_path, capsys, dialect, has):
+    out = run(tmp_path, capsys, """
+        import time
+        if hasattr(time, 'time_ns'):
+            a = time.time_ns()
+            time.sleep(2)
+            b = time.time_ns()
+            print(type(a).__name__, a % 1000, b - a, abs(b // 10**9 - time.time()) <= 1)
+        else:
+            print('no time_ns')
+    """, dialect)
+    assert out == (["int 0 2000000000 True"] if has else ["no time_ns"])
+
+
+def test_ipoll_hands_out_one_tuple_refilled_and_oneshot_disarms(tmp_path, capsys):
+    # extmod/modselect.c:582-625 (QuecPython's the same): ipoll returns the poll
+    # object, whose iteration refills one tuple; flags=1 sets a fired mask to 0.
+    out = run(tmp_path, capsys, """
+        import socket, select
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        p = select.poll()
+        p.register(a)
+        p.register(b)
+        it = p.ipoll(0)
+        print(it is p, isinstance(list(p.ipoll(0))[0], tuple))
+        got = list(p.ipoll(0))
+        print(got[0] is got[1], got == [(b, 4), (b, 4)])
+        print([(o is a, ev) for o, ev in p.ipoll(0, 1)])
+        print(list(p.ipoll(0)))
+        p.modify(a, select.POLLOUT)
+        print([(o is a, ev) for o, ev in p.poll(0)])
+    """, "micropython")
+    assert out == ["True True", "True True", "[(True, 4), (False, 4)]", "[]",
+                   "[(True, 4)]"]
+
+
+def test_poll_asks_a_python_stream_with_its_mask_in_registration_order(tmp_path, capsys):
+    # modselect.c:309-316 and py/modio.c iobase_ioctl: the registered mask is
+    # passed as it is; a negative answer is OSError(-answer).
+    out = run(tmp_path, capsys, """
+        import io, socket, select
+
+        class Stream(io.IOBase):
+            answer = 0
+            def ioctl(self, cmd, arg):
+                print('ioctl', cmd, arg)
+                return self.answer & arg if self.answer >= 0 else self.answer
+
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        x = Stream()
+        p = select.poll()
+        p.register(s)
+        p.register(x)
+        p.modify(x, select.POLLIN)
+        x.answer = 5
+        print([(type(o), ev) for o, ev in p.poll(0)])
+        x.answer = -1000
+        try:
+            p.poll(0)
+        except OSError as e:
+            print('OSError', e.errno)
+        print(x)
+    """, "micropython")
+    assert out[:4] == ["ioctl 3 1", "[(<class 'socket'>, 4), (<class 'Stream'>, 1)]",
+                       "ioctl 3 1", "OSError 1000"]
+    assert out[4].startswith("<Stream object at 0x")
+
+
+@pytest.mark.parametrize("dialect", ["quecpython", "micropython"])
+def test_classes_print_as_micropython_prints_them(tmp_path, capsys, dialect):
+    # py/objtype.c:1020-1024: <class 'Name'>, with no module or dotted path.
+    out = run(tmp_path, capsys, """
+        import usocket
+
+        class Outer:
+            class Inner:
+                pass
+
+        class Failure(Exception):
+            pass
+
+        print(type(usocket.socket()), Outer, Outer.Inner, Failure)
+        print(repr(Failure('x')))
+    """, dialect)
+    assert out == ["<class 'socket'> <class 'Outer'> <class 'Inner'> <class 'Failure'>",
+                   "Failure('x')"]

@@ -40,6 +40,14 @@ _MSG_DONTWAIT = _CONSTANTS.get("MSG_DONTWAIT", 0)
 _int = _need_int
 
 
+def _flags(flags):
+    """recv/recvfrom flags: MSG_PEEK and MSG_DONTWAIT; any other is EINVAL."""
+    _int(flags, "flags")
+    if flags & ~(_MSG_PEEK | _MSG_DONTWAIT):
+        raise _OSError(22)  # EINVAL: a flag the stack does not know
+    return flags
+
+
 def _host(host, what):
     """A host name or address: a str (or bytes) with no NUL in it. The firmware
     would pass the C string on, cut at the NUL ('127.0.0.1\\0x' is 127.0.0.1);
@@ -218,21 +226,25 @@ class socket:
 
     # ---- receiving
     if _dialect.recv_flags:
+        # recv(bufsize, flags) and recvfrom(bufsize, flags) (ports/unix/modsocket.c:
+        # 283-324: the flags go to the OS's recv/recvfrom).
         def recv(self, bufsize, flags=0):
-            _int(flags, "flags")
-            if flags & ~(_MSG_PEEK | _MSG_DONTWAIT):
-                raise _OSError(22)  # EINVAL: a flag the stack does not know
             _int(bufsize, "bufsize")
-            if not flags:
+            if not _flags(flags):
                 return self._s.recv(bufsize)
             return self._s.recv_flags(bufsize, bool(flags & _MSG_PEEK),
                                       bool(flags & _MSG_DONTWAIT))
+
+        def recvfrom(self, bufsize, flags=0):
+            _int(bufsize, "bufsize")
+            return self._s.recvfrom(bufsize, bool(_flags(flags) & _MSG_PEEK),
+                                    bool(flags & _MSG_DONTWAIT))
     else:
         def recv(self, bufsize):
             return self._s.recv(_int(bufsize, "bufsize"))
 
-    def recvfrom(self, bufsize):
-        return self._s.recvfrom(_int(bufsize, "bufsize"))
+        def recvfrom(self, bufsize):
+            return self._s.recvfrom(_int(bufsize, "bufsize"))
 
     def read(self, size=None):
         if size is not None:

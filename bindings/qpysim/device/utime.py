@@ -65,6 +65,13 @@ def time():
     return int(_core.rtc_now(_modem))
 
 
+if _dev.dialect.has_time_ns:
+    def time_ns():
+        """Nanoseconds since the Epoch on the module's RTC, in whole microseconds
+        as the unix port's gettimeofday gives them (unix_mphal.c:235-241)."""
+        return round(_core.rtc_now(_modem) * 1_000_000) * 1000
+
+
 def _tuple(secs):
     t = _host_time.gmtime(secs)
     return (t.tm_year, t.tm_mon, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, t.tm_wday, t.tm_yday)

@@ -33,6 +33,7 @@ enum class errc {
     dns_null,            // lookup returned nothing (QuecPython raises OSError(-2))
     pdp_query_failed,    // QuecPython could not query the PDP context (OSError(-1))
     no_protocol_option,  // setsockopt with an option the stack does not know (ENOPROTOOPT)
+    family_not_supported,  // socket() with an address family the OS has not (EAFNOSUPPORT)
 };
 
 const std::error_category& core_category() noexcept;

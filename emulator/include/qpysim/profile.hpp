@@ -21,7 +21,7 @@ struct ErrnoEntry {
     std::string name;
 };
 
-inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::no_protocol_option) + 1;
+inline constexpr std::size_t kErrcCount = static_cast<std::size_t>(errc::family_not_supported) + 1;
 
 class ErrnoTable {
   public:
@@ -124,6 +124,15 @@ struct Dialect {
     bool quectel_modules = true;
     // select / uselect is compiled in.
     bool has_select = true;
+    // socket() with an unknown family raises OSError(EAFNOSUPPORT), as the OS's
+    // socket(2) does under the unix port (ports/unix/modsocket.c:490-513);
+    // false: qpysim refuses it with ValueError (lwIP ignores the family,
+    // which qpysim does not model).
+    bool socket_family_oserror = false;
+    // time.time_ns() exists: MICROPY_PY_TIME_TIME_TIME_NS (off by default,
+    // py/mpconfig.h:1914-1916; on in the unix port, variants/
+    // mpconfigvariant_common.h:105, and esp32, mpconfigport.h:83).
+    bool has_time_ns = false;
 };
 
 struct ModuleProfile {

@@ -73,6 +73,8 @@ class Socket final : public SegmentSink,
     // (MSG_PEEK); dont_wait does not block this once (MSG_DONTWAIT).
     Bytes recv(std::size_t max, bool peek, bool dont_wait);
     Bytes recvfrom(std::size_t max, Endpoint& from);
+    // recvfrom() with flags, as recv() takes them.
+    Bytes recvfrom(std::size_t max, Endpoint& from, bool peek, bool dont_wait);
     // read()/readinto(): no short reads; `max` nullopt reads to end of stream.
     Bytes read(std::optional<std::size_t> max);
     // Up to and including a newline, at most `max` bytes (MicroPython's
