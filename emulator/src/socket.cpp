@@ -561,7 +561,8 @@ namespace {
 // MSG_DONTWAIT: one call is non-blocking, whatever settimeout() said.
 class NonBlockingCall {
   public:
-    NonBlockingCall(std::optional<Duration>& timeout, bool on) : timeout_(timeout), saved_(timeout) {
+    NonBlockingCall(std::optional<Duration>& timeout, bool on)
+        : timeout_(timeout), saved_(timeout) {
         if (on) timeout_ = Duration{0};
     }
     ~NonBlockingCall() { timeout_ = saved_; }
