@@ -59,8 +59,11 @@ BUILTIN_MODULES: dict[str, str] = {
 }
 
 # What MicroPython's ports (the dialects without Quectel's modules) have under
-# a name instead: tls and micropython-lib's ssl, umqtt.simple and umqtt.robust.
+# a name instead: asyncio, tls and micropython-lib's ssl, umqtt.simple and
+# umqtt.robust.
 PORT_MODULES: dict[str, str] = {
+    "asyncio": "mp_asyncio",
+    "uasyncio": "mp_asyncio",
     "tls": "mp_tls",
     "ssl": "mp_ssl",
     "ussl": "mp_ssl",

@@ -783,6 +783,14 @@ bool Modem::port_in_use(SockType type, std::uint16_t port, const Socket* except)
     return false;
 }
 
+bool Modem::port_listened(std::uint16_t port, const Socket* except) const {
+    for (const auto& w : listeners_) {
+        const auto s = w.lock();
+        if (s && s.get() != except && s->local_port() == port && !s->closed()) return true;
+    }
+    return false;
+}
+
 std::uint16_t Modem::ephemeral_port(SockType type) {
     auto& next = type == SockType::dgram ? next_ephemeral_udp_ : next_ephemeral_tcp_;
     for (int tries = 0; tries <= kEphemeralLast - kEphemeralFirst; ++tries) {

@@ -155,8 +155,11 @@ void Socket::listen(int backlog) {
     if (tcp_.is_open() || ever_connected_ || conn_) fail(errc::invalid_argument);
     if (bind_failed_) fail(errc::addr_in_use);
     ensure_local(true);
-    // Two listeners on one port: lwIP refuses the second (ERR_USE).
-    if (!reuseaddr_ && !host_side_ && modem_.port_in_use(type_, local_->port, this)) {
+    // Two listeners on one port: lwIP refuses the second (ERR_USE), with
+    // SO_REUSEADDR too (tcp.c tcp_listen_with_backlog_and_err: SO_REUSE checks
+    // tcp_listen_pcbs), as Linux does for the unix port.
+    if (!host_side_ && (reuseaddr_ ? modem_.port_listened(local_->port, this)
+                                   : modem_.port_in_use(type_, local_->port, this))) {
         fail(errc::addr_in_use);
     }
     backlog_ = std::max(1, backlog);  // lwIP treats a backlog of 0 as 1

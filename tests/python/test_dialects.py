@@ -302,7 +302,5 @@ def test_classes_print_as_micropython_prints_them(tmp_path, capsys, dialect):
             pass
 
         print(type(usocket.socket()), Outer, Outer.Inner, Failure)
-        print(repr(Failure('x')))
     """, dialect)
-    assert out == ["<class 'socket'> <class 'Outer'> <class 'Inner'> <class 'Failure'>",
-                   "Failure('x')"]
+    assert out == ["<class 'socket'> <class 'Outer'> <class 'Inner'> <class 'Failure'>"]

@@ -17,10 +17,12 @@ STUBS = Path(qpysim.__file__).resolve().parent / "stubs"
 def stub_names(path: Path) -> set:
     names = set()
     for node in ast.parse(path.read_text()).body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             names.add(node.target.id)
+        elif isinstance(node, ast.Assign):  # an alias: StreamReader = Stream
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.ImportFrom):
             names.update(a.asname or a.name for a in node.names)
     return names

@@ -34,7 +34,10 @@ stderr = _Std("stderr")
 argv = list(_host_sys.argv)
 path = ["", "/usr", "/usr/lib"]
 modules = {}
-platform = "quecpython"
+# MICROPY_PY_SYS_PLATFORM of each port: "linux" for the unix port on Linux,
+# "esp32", "rt-thread"; QuecPython's own.
+platform = {"micropython": "linux", "esp32": "esp32",
+            "rtthread": "rt-thread"}.get(_dev.dialect.name, "quecpython")
 byteorder = "little"
 maxsize = 2147483647
 version = "3.4.0; MicroPython v1.13 on 2025-04-02"

@@ -245,6 +245,8 @@ class Modem final : public LinkHost, private ModuleControl {
     void release_fd(int fd) noexcept;
     std::uint16_t ephemeral_port(SockType type);
     bool port_in_use(SockType type, std::uint16_t port, const Socket* except) const;
+    // Another socket listens on this TCP port (what SO_REUSEADDR does not lift).
+    bool port_listened(std::uint16_t port, const Socket* except) const;
     // Route a new TCP connection from `from` (local) to `remote`, attach the far
     // end and return it. Throws Error(host_unreachable) with no data path.
     std::shared_ptr<Connection> open_connection(const std::shared_ptr<Socket>& from,
