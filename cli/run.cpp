@@ -91,6 +91,10 @@ void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
                    "Succeed (exit 0) once the script has printed every --expect TEXT; "
                    "ending or timing out without one is exit 1")
         ->allow_extra_args(false);
+    app.add_option("--stub", opts.stub,
+                   "Give a firmware module qpysim does not emulate (machine, fota, audio...) an "
+                   "inert stand-in: calls return None (repeatable)")
+        ->allow_extra_args(false);
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);
     app.add_option("--trace", opts.trace, "Write emulator events to FILE as JSON Lines");

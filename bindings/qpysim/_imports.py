@@ -14,6 +14,7 @@ import os
 import threading
 import types
 
+from ._absent import NOT_EMULATED, Stub, not_emulated_error
 from ._mpsource import BUILTINS as _MP_BUILTINS
 from ._mpsource import compile_device, read_source
 from ._oserror import OSError as DeviceOSError
@@ -148,7 +149,8 @@ def current_device() -> object:
 
 class ImportsMixin:
     """Device's module loading and its __import__ (Device sets the attributes
-    used here: modem, dialect, profile, fs, _modules, _user_modules, _import_lock)."""
+    used here: modem, dialect, profile, fs, _modules, _user_modules, _import_lock,
+    _stubs)."""
 
     def _impl(self, name: str) -> str | None:
         """The implementation of device module `name` on this dialect, or None."""
@@ -263,7 +265,18 @@ class ImportsMixin:
                 return self.module(name)
         if top in HOST_MODULES:
             return builtins.__import__(name, globals, locals, fromlist, level)
+        if top in self._stubs:
+            return self._stub_module(top)
+        if top in NOT_EMULATED and self.dialect.quectel_modules:
+            raise not_emulated_error(name)
         raise ImportError(f"no module named '{name}'")
+
+    def _stub_module(self, top: str) -> Stub:
+        with self._import_lock:
+            stubs = self.__dict__.setdefault("_stub_modules", {})
+            if top not in stubs:
+                stubs[top] = Stub(top, set(), threading.Lock())
+            return stubs[top]
 
     def _import_user(self, name: str, fromlist) -> types.ModuleType:
         parts = name.split(".")

@@ -30,6 +30,8 @@ def _argv(options: dict, trace: str) -> list[str]:
         a += ["--expect", text]
     for text in options.get("fail_text") or ():
         a += ["--fail-text", text]
+    for name in options.get("stub") or ():
+        a += ["--stub", name]
     verbosity = options.get("verbosity", 0)
     a += ["-v"] * max(verbosity, 0) + ["-q"] * max(-verbosity, 0)
     a.append(options["script"])

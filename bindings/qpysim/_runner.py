@@ -147,7 +147,11 @@ def _boots(options: dict, progress) -> int:
                     return 2
         if progress is not None:
             progress.modem = modem
-        device = Device(modem, fs=options.get("fs"))
+        try:
+            device = Device(modem, fs=options.get("fs"), stub=options.get("stub"))
+        except ValueError as e:
+            sys.stderr.write(f"qpysim: --{e}\n")
+            return 2
         result = device.run(
             options["script"],
             options.get("args") or (),

@@ -27,6 +27,7 @@ from ._scenarios import find_scenario
 from ._result import (REASON_CALLBACKS_DONE, REASON_EXPECT_MISSING,  # noqa: F401 (re-exported)
                       REASON_INTERRUPTED, REASON_POWER_DOWN, REASON_RESTART, REASON_SCRIPT_ENDED,
                       REASON_TERMINATED, REASON_TIME_LIMIT, DeviceRestart, RunResult, Terminated)
+from ._absent import check_stubs
 from ._faults import Faults
 from ._fs import DeviceFS
 from ._imports import ImportsMixin
@@ -57,7 +58,8 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
     """One emulated module: a core Modem plus the device modules a script imports."""
 
     def __init__(self, modem: _core.Modem | None = None, *, fs: str | None = None,
-                 **modem_options: object):
+                 stub=None, **modem_options: object):
+        self._stubs = check_stubs(stub)  # firmware modules given inert stand-ins
         self.modem = modem if modem is not None else _make_modem(modem_options)
         self.dialect = self.modem.dialect
         self.profile = self.modem.profile
@@ -104,10 +106,6 @@ class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin):
         # Running osTimers keep virtual time going when only daemons are left.
         self._busy_timers = n
         self.modem.set_busy(n)
-
-    @property
-    def fs_root(self) -> str | None:
-        return self.fs.root
 
     # ------------------------------------------------------------------ threads
 
