@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import threading
+from collections import deque
 
 from . import _core
 from ._result import REASON_EXPECT, REASON_FAIL_TEXT, RunResult
@@ -14,7 +15,7 @@ DeviceHalt = _core.DeviceHalt
 
 _RETIRED_STREAMS: list = []  # see _OutputWatch.retire
 
-# What a Device keeps of each stream; beyond it, the oldest text goes (and
+# What a Device keeps of its console; beyond it, the oldest text goes (and
 # the kept text says how much).
 KEEP_CHARS = 8 * 1024 * 1024
 
@@ -61,24 +62,27 @@ class _OutputWatch(io.TextIOBase):
 
 
 class _Kept:
-    """Text kept up to KEEP_CHARS, oldest dropped first (and counted)."""
+    """The console up to KEEP_CHARS: stdout and stderr pieces in the order they
+    came, each kept once; the oldest go first (and are counted per stream)."""
 
     def __init__(self):
-        self.parts: list[str] = []
+        self.parts: deque = deque()  # (stream, text)
         self.size = 0
-        self.dropped = 0
+        self.dropped = {"stdout": 0, "stderr": 0}
 
-    def add(self, text: str) -> None:
-        self.parts.append(text)
+    def add(self, stream: str, text: str) -> None:
+        self.parts.append((stream, text))
         self.size += len(text)
         while self.size > KEEP_CHARS and len(self.parts) > 1:
-            old = self.parts.pop(0)
+            old_stream, old = self.parts.popleft()
             self.size -= len(old)
-            self.dropped += len(old)
+            self.dropped[old_stream] += len(old)
 
-    def text(self) -> str:
-        head = f"[qpysim: {self.dropped} earlier characters not kept]\n" if self.dropped else ""
-        return head + "".join(self.parts)
+    def text(self, stream: str | None = None) -> str:
+        """One stream's text, or both as the console showed them (None)."""
+        dropped = sum(self.dropped.values()) if stream is None else self.dropped[stream]
+        head = f"[qpysim: {dropped} earlier characters not kept]\n" if dropped else ""
+        return head + "".join(t for s, t in self.parts if stream is None or s == stream)
 
 
 class ConsoleMixin:
@@ -88,7 +92,7 @@ class ConsoleMixin:
         self._expect: list[str] = []
         self.expect_pending: list[str] = []
         self._fail_text: list[str] = []
-        self._kept = {"stdout": _Kept(), "stderr": _Kept(), "output": _Kept()}
+        self._kept = _Kept()
         self._console_lock = threading.Lock()
         self._lines: list[tuple[float, str]] = []  # complete console lines, device time
         self._line_start = 0  # index in the whole run of self._lines[0]
@@ -104,8 +108,7 @@ class ConsoleMixin:
 
     def _record(self, stream: str, text: str) -> None:
         with self._console_lock:
-            self._kept[stream].add(text)
-            self._kept["output"].add(text)
+            self._kept.add(stream, text)
             pieces = (self._partial + text).split("\n")
             self._partial = pieces.pop()
             if not pieces:
@@ -150,15 +153,16 @@ class ConsoleMixin:
         return threads or self.busy_timers > 0 or listening
 
     def _fill(self, result: RunResult) -> RunResult:
-        result.stdout, result.stderr, result.output = (
-            self._kept[k].text() for k in ("stdout", "stderr", "output"))
+        with self._console_lock:
+            result.stdout, result.stderr, result.output = (
+                self._kept.text(k) for k in ("stdout", "stderr", None))
         return result
 
     @property
     def output(self) -> str:
         """What the script has printed so far, stdout and stderr as the console shows them."""
         with self._console_lock:
-            return self._kept["output"].text()
+            return self._kept.text()
 
     def expect(self, pattern, timeout: float = 30.0):
         """Wait for a line of the device's console that matches `pattern` (a

@@ -181,3 +181,28 @@ def test_background_api_refuses_bad_use_clearly(tmp_path):
         assert dev.wait().status == 0
     with pytest.raises(RuntimeError, match="closed"):
         dev.start(script(tmp_path, TICKER))
+
+
+def test_the_console_is_kept_once_and_the_oldest_text_goes_first(tmp_path, monkeypatch):
+    """stdout, stderr and the console share one store (8 MiB by default): each
+    piece is kept once, and what goes is counted per stream."""
+    from qpysim import _console
+
+    monkeypatch.setattr(_console, "KEEP_CHARS", 40)
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        print('a' * 19)
+        sys.stderr.write('E' * 9 + '\\n')
+        print('b' * 19)
+        print('c' * 19)
+    """))
+    dev = qpysim.Device(clock="virtual")
+    result = dev.run(str(script))
+    assert result.status == 0
+    assert result.output == "[qpysim: 30 earlier characters not kept]\n" + "b" * 19 + "\n" + \
+        "c" * 19 + "\n"
+    assert result.stdout == "[qpysim: 20 earlier characters not kept]\n" + "b" * 19 + "\n" + \
+        "c" * 19 + "\n"
+    assert result.stderr == "[qpysim: 10 earlier characters not kept]\n"
+    assert dev.output == result.output
