@@ -4,7 +4,7 @@ Installed with qpysim (entry point ``pytest11``: ``qpysim``). It gives:
 
 - the fixture ``qpysim_device``: a ``qpysim.Device`` closed at teardown, its
   trace written to the test's tmp_path. Its scenario, seed, module, dialect
-  and clock come from ``@pytest.mark.qpysim(...)``, else from the options;
+  clock and stubs come from ``@pytest.mark.qpysim(...)``, else from the options;
 - ``--qpysim-scenario FILE|NAME``: the scenario of tests whose marker names none;
 - ``--qpysim-seed N``: the seed, over the marker's (to replay a failure);
 - ``--qpysim-seeds N``: each test that uses the fixture runs under N seeds
@@ -22,7 +22,7 @@ from typing import Any, Optional
 
 import pytest
 
-MARKER_KEYS = ("scenario", "seed", "module", "dialect", "clock", "fs")
+MARKER_KEYS = ("scenario", "seed", "module", "dialect", "clock", "fs", "stub")
 _MAX_SEEDS = 100_000
 
 
@@ -54,7 +54,8 @@ def _whole(config: Any, name: str, low: int, high: int) -> Optional[int]:
 def pytest_configure(config: Any) -> None:
     config.addinivalue_line(
         "markers",
-        "qpysim(scenario=None, seed=None, module=None, dialect=None, clock=None, fs=None): "
+        "qpysim(scenario=None, seed=None, module=None, dialect=None, clock=None, fs=None, "
+        "stub=None): "
         "how the qpysim_device fixture builds its module")
     _whole(config, "qpysim_seed", 0, 2**64 - 1)
     _whole(config, "qpysim_seeds", 1, _MAX_SEEDS)
@@ -131,6 +132,9 @@ def _replay_lines(item: Any, dev: Any, options: dict) -> list:
         for key in ("module", "dialect", "clock", "fs"):
             if options.get(key):
                 cmd += [f"--{key}", str(options[key])]
+        stubs = options.get("stub") or ()
+        for name in [stubs] if isinstance(stubs, str) else stubs:
+            cmd += ["--stub", str(name)]
         cmd += ["--trace", "replay.jsonl", str(dev.script)]
         if dev.argv:
             cmd += ["--", *map(str, dev.argv)]

@@ -90,7 +90,12 @@ def test_scenario_from_the_option(qpysim_device):
 @pytest.mark.qpysim(scenrio="quickstart")
 def test_misspelt(qpysim_device):
     pass
+
+@pytest.mark.qpysim(stub=["machine"], clock="virtual")
+def test_stubbed_firmware_module(qpysim_device, tmp_path):
+    (tmp_path / "main.py").write_text("import machine\\nprint(machine.UART(2))\\n")
+    assert qpysim_device.run(str(tmp_path / "main.py")).stdout == "None\\n"
 ''')
     r = pytest_in(project, "tests/test_markers.py", "--qpysim-scenario", "outages.yaml", "-rA")
-    assert "2 passed, 1 error" in r.stdout, r.stdout
+    assert "3 passed, 1 error" in r.stdout, r.stdout
     assert "@pytest.mark.qpysim got an unknown keyword 'scenrio'" in r.stdout
