@@ -36,6 +36,7 @@ py::dict to_dict(const cli::RunOptions& o) {
     d["expect"] = o.expect;
     d["fail_text"] = o.fail_text;
     d["stub"] = o.stub;
+    d["uart"] = o.uart;
     d["trace"] = o.trace.empty() ? py::object(py::none()) : py::str(o.trace);
     d["pcap"] = o.pcap.empty() ? py::object(py::none()) : py::str(o.pcap);
     d["tls_ca"] = o.tls_ca.empty() ? py::object(py::none()) : py::str(o.tls_ca);

@@ -34,6 +34,7 @@ struct RunOptions {
     std::vector<std::string> expect;
     std::vector<std::string> fail_text;
     std::vector<std::string> stub;  // firmware modules given inert stand-ins
+    std::vector<std::string> uart;  // N=SPEC: a UART bridged to the PC
     std::string trace;
     std::string pcap;    // pcapng capture of the device's packets
     std::string tls_ca;  // write the run's CA certificate (PEM) here before the script starts

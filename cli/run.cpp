@@ -95,6 +95,10 @@ void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
                    "Give a firmware module qpysim does not emulate (machine, fota, audio...) an "
                    "inert stand-in: calls return None (repeatable)")
         ->allow_extra_args(false);
+    app.add_option("--uart", opts.uart,
+                   "Bridge the module's UART N to the PC: N=tcp:PORT (a listener on 127.0.0.1; "
+                   "real time) (repeatable)")
+        ->allow_extra_args(false);
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);
     app.add_option("--trace", opts.trace, "Write emulator events to FILE as JSON Lines");

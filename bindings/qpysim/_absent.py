@@ -17,7 +17,8 @@ import threading
 # ports/quectel/py/; the rest are in QuecPython's API reference and built from
 # its closed SDK.
 NOT_EMULATED: dict[str, str] = {
-    "machine": "ports/quectel/machine_*.c (UART, Pin, ExtInt, Timer, WDT, RTC...)",
+    "machine": "ports/quectel/machine_*.c: Pin, ExtInt, Timer, WDT, RTC, I2C, SPI... (its UART "
+               "is emulated)",
     "atcmd": "ports/quectel/modatcmd.c",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",
@@ -53,6 +54,16 @@ def not_emulated_error(name: str) -> ImportError:
         f"no module named '{name}': '{top}' is a module of the QuecPython firmware "
         f"({NOT_EMULATED[top]}) that qpysim does not emulate ({README_SECTION}); "
         f"`qpysim run --stub {top}` gives it an inert stand-in")
+
+
+def not_emulated_attribute(device, module: str, name: str):
+    """A name of a partly emulated module (machine.Pin): the stand-in with --stub,
+    else an AttributeError that says so."""
+    if module in device._stubs:
+        return getattr(device._stub_module(module), name)
+    raise AttributeError(
+        f"{module}.{name} is not emulated by qpysim yet ({README_SECTION}); "
+        f"`qpysim run --stub {module}` gives it an inert stand-in")
 
 
 def check_stubs(names) -> frozenset:

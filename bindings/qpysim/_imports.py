@@ -57,6 +57,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "ntptime": "ntptime",
     "queue": "queue",
     "ql_fs": "ql_fs",
+    "machine": "machine",
 }
 
 # What MicroPython's ports (the dialects without Quectel's modules) have under
@@ -95,7 +96,7 @@ WEAK_LINKS: dict[str, str] = {
 
 # QuecPython's own modules: absent on other ports (Dialect.quectel_modules).
 QUECTEL_MODULES = frozenset({"checkNet", "dataCall", "net", "sim", "modem", "misc", "osTimer",
-                             "log", "sys_bus", "request", "queue", "ql_fs"})
+                             "log", "sys_bus", "request", "queue", "ql_fs", "machine"})
 
 # CPython modules a device script may import as they are: MicroPython ships
 # modules of the same name and (for what scripts use) the same behaviour.

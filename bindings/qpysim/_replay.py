@@ -32,6 +32,8 @@ def _argv(options: dict, trace: str) -> list[str]:
         a += ["--fail-text", text]
     for name in options.get("stub") or ():
         a += ["--stub", name]
+    for spec in options.get("uart") or ():
+        a += ["--uart", spec]
     verbosity = options.get("verbosity", 0)
     a += ["-v"] * max(verbosity, 0) + ["-q"] * max(-verbosity, 0)
     a.append(options["script"])

@@ -50,6 +50,16 @@ def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.
     )
 
 
+def _uart_bridges(options: dict) -> list:
+    """[(port, bridge)] for the run's --uart N=SPEC options."""
+    if not options.get("uart"):
+        return []
+    from ._uart import open_bridge, parse_uart_option
+
+    parsed = [parse_uart_option(text) for text in options["uart"]]
+    return [(port, open_bridge(spec)) for port, spec in parsed]
+
+
 def _on_sigterm(signum, frame):
     raise Terminated()
 
@@ -128,6 +138,11 @@ def _boots(options: dict, progress) -> int:
     offset = None
     expect = list(options.get("expect") or ())  # what no boot has printed yet
     stored = None  # the PDP contexts in the module's NV, from the last boot
+    try:
+        bridges = _uart_bridges(options)  # they outlive reboots
+    except ValueError as e:
+        sys.stderr.write(f"qpysim: --{e}\n")
+        return 2
     while True:
         try:
             modem = _modem(options, boot, rtc, offset, _power_on_pdp(options, stored))
@@ -149,6 +164,10 @@ def _boots(options: dict, progress) -> int:
             progress.modem = modem
         try:
             device = Device(modem, fs=options.get("fs"), stub=options.get("stub"))
+            for port, bridge in bridges:
+                bridge.attach(device, port)
+                if boot == 0:
+                    _say(verbosity, f"UART{port} is bridged to {bridge.address}")
         except ValueError as e:
             sys.stderr.write(f"qpysim: --{e}\n")
             return 2

@@ -14,12 +14,12 @@ BIN = Path(sys.executable).with_name("qpysim")
 
 
 def test_a_firmware_module_qpysim_leaves_out_says_so(tmp_path, capsys):
-    result, out, err, _ = run_device(tmp_path, capsys, "import machine\n")
+    result, out, err, _ = run_device(tmp_path, capsys, "import fota\n")
     assert result.status == 1
-    assert ("ImportError: no module named 'machine': 'machine' is a module of the QuecPython "
-            "firmware (ports/quectel/machine_") in err
+    assert ("ImportError: no module named 'fota': 'fota' is a module of the QuecPython "
+            "firmware (ports/quectel/modfota.c)") in err
     assert 'does not emulate (README "What is not emulated")' in err
-    assert "`qpysim run --stub machine` gives it an inert stand-in" in err
+    assert "`qpysim run --stub fota` gives it an inert stand-in" in err
 
 
 def test_the_scripts_own_module_of_that_name_wins(tmp_path, capsys):
@@ -37,24 +37,24 @@ def test_other_dialects_say_no_more_than_no_module(tmp_path, capsys):
 
 def test_a_stub_answers_every_call_with_none_and_says_it_once(tmp_path, capsys):
     (tmp_path / "main.py").write_text(textwrap.dedent("""
-        import machine
-        from machine import UART
+        import machine, audio
+        from machine import Pin
         from fota import fota
-        u = UART(UART.UART2, 115200, 8, 0, 1, 0)
-        print(u, UART(UART.UART1), machine.Pin(5, machine.Pin.OUT), fota())
-        machine.mode = 3
-        print(machine.mode, machine.Timer.PERIODIC)
+        p = Pin(Pin.GPIO1, Pin.OUT)
+        print(p, audio.Audio(0), machine.Pin(5, machine.Pin.OUT), fota())
+        audio.mode = 3
+        print(audio.mode, machine.Timer.PERIODIC)
     """))
-    dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine", "fota"])
+    dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine", "fota", "audio"])
     capsys.readouterr()
     result = dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
     assert result.status == 0, err
     assert out.splitlines() == ["None None None None", "3 <stub machine.Timer.PERIODIC>"]
-    assert err.count("qpysim: stub: machine.UART() does nothing and returns None "
+    assert err.count("qpysim: stub: machine.Pin() does nothing and returns None "
                      "(--stub machine)") == 1
     assert "qpysim: stub: fota.fota() does nothing" in err
-    assert "machine.Pin()" in err
+    assert "audio.Audio()" in err
 
 
 def test_stub_names_are_checked():
@@ -66,7 +66,7 @@ def test_stub_names_are_checked():
 
 
 def test_the_command_line_stub_option(tmp_path):
-    (tmp_path / "main.py").write_text("import machine\nprint(machine.UART(2))\n")
+    (tmp_path / "main.py").write_text("import machine\nprint(machine.Pin(2))\n")
     ok = subprocess.run([str(BIN), "run", "-q", "--stub", "machine", "main.py"], cwd=tmp_path,
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout == "None\n", ok.stderr

@@ -1,0 +1,225 @@
+"""The module's UARTs as the PC sees them: lines a test types into and reads,
+and a bridge of a UART to a TCP port on 127.0.0.1.
+
+Bytes sent to the module arrive at the line's baud rate in device time (10 bits
+a byte: start, 8 data, stop), and nothing is lost while the app reads: the
+module's receive buffer grows as needed. What the app writes reaches the PC at
+once. A line thread (a device daemon thread, as the firmware's UART driver
+task) moves arriving bytes into the buffer and calls the app's set_callback
+function with (0, port, size) for each piece.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import _core
+
+DEFAULT_BAUD = 115200
+
+
+class UartLine:
+    """One UART of one module: the module's side and the PC's."""
+
+    def __init__(self, device, port: int):
+        self._dev = device
+        self.port = port
+        self.baud = DEFAULT_BAUD
+        self._lock = threading.Lock()
+        self._rx = bytearray()  # arrived, not yet read by the app
+        self._incoming: list[bytes] = []  # sent by the PC, still on the wire
+        self._tx = bytearray()  # written by the app, not yet taken by the PC
+        self._tx_taken = 0
+        self._wake = _core.Semaphore(device.modem, 0, 1)
+        self._thread = False
+        self._wire_free_ns = 0  # when the wire towards the module is idle again
+        self.callback = None
+        self.on_write = None  # a bridge's hook: called with each write's bytes
+
+    # ---------------------------------------------------------------- the PC's side
+
+    def send(self, data) -> None:
+        """Bytes typed into the module's UART; they arrive at the line's baud rate."""
+        data = bytes(data)
+        if not data:
+            return
+        with self._lock:
+            self._incoming.append(data)
+            start = not self._thread
+            self._thread = True
+        if start:
+            self._dev.start_thread(self._run, name=f"UART{self.port}", daemon=True)
+        self._wake.release()
+
+    def take(self) -> bytes:
+        """What the app has written since the last take()."""
+        with self._lock:
+            out = bytes(self._tx)
+            self._tx.clear()
+            self._tx_taken += len(out)
+            return out
+
+    @property
+    def written(self) -> int:
+        """Bytes the app has written in all."""
+        with self._lock:
+            return self._tx_taken + len(self._tx)
+
+    # ---------------------------------------------------------------- the module's side
+
+    def write(self, data: bytes) -> int:
+        with self._lock:
+            self._tx += data
+            hook = self.on_write
+        if hook is not None:
+            hook(data)
+        return len(data)
+
+    def read(self, n: int) -> bytes:
+        with self._lock:
+            n = len(self._rx) if n < 0 else min(n, len(self._rx))
+            out = bytes(self._rx[:n])
+            del self._rx[:n]
+            return out
+
+    def readline(self) -> bytes:
+        with self._lock:
+            end = self._rx.find(b"\n")
+            n = len(self._rx) if end < 0 else end + 1
+            out = bytes(self._rx[:n])
+            del self._rx[:n]
+            return out
+
+    def any(self) -> int:
+        with self._lock:
+            return len(self._rx)
+
+    def _run(self) -> None:
+        """The line thread: each piece arrives after its bytes' time on the wire."""
+        modem = self._dev.modem
+        while True:
+            with self._lock:
+                piece = self._incoming.pop(0) if self._incoming else None
+            if piece is None:
+                self._wake.acquire(None)
+                continue
+            now = modem.now_ns()
+            start = max(now, self._wire_free_ns)
+            self._wire_free_ns = start + len(piece) * 10 * 1_000_000_000 // self.baud
+            if self._wire_free_ns > now:
+                modem.sleep((self._wire_free_ns - now) / 1e9)
+            with self._lock:
+                self._rx += piece
+                callback = self.callback
+            if callback is not None:
+                try:
+                    callback((0, self.port, len(piece)))
+                except Exception as e:  # noqa: BLE001 - the firmware prints it and goes on
+                    from ._runtime import print_exception
+
+                    print_exception(e)
+
+
+class UartMixin:
+    """Device.uart(n): the module's UART n as the PC sees it."""
+
+    def uart(self, port: int) -> UartLine:
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 6:
+            raise ValueError(f"uart: port must be 0..6 (UART0..UART6), not {port!r}")
+        lines = self.__dict__.setdefault("_uart_lines", {})
+        with self._import_lock:
+            if port not in lines:
+                lines[port] = UartLine(self, port)
+            return lines[port]
+
+    def bridge_uart(self, port: int, spec: str) -> "TcpBridge":
+        """Bridge UART `port` to the PC as `spec` says ("tcp:PORT": a listener on
+        127.0.0.1, one client at a time); its .address says where."""
+        bridge = open_bridge(spec)
+        bridge.attach(self, port)
+        return bridge
+
+
+def parse_uart_option(text: str) -> tuple:
+    """`--uart N=SPEC` -> (N, SPEC)."""
+    port, sep, spec = text.partition("=")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 6:
+        raise ValueError(f"uart: {text!r} is not N=SPEC with N a UART from 0 to 6 "
+                         f"(as in --uart 2=tcp:7001)")
+    return int(port), spec
+
+
+def open_bridge(spec: str) -> "TcpBridge":
+    if not isinstance(spec, str) or not spec.startswith("tcp:"):
+        raise ValueError(f"uart: {spec!r} is not a bridge qpysim has (it has tcp:PORT)")
+    try:
+        tcp_port = int(spec[4:])
+    except ValueError:
+        tcp_port = -1
+    if not 0 <= tcp_port <= 65535:
+        raise ValueError(f"uart: tcp:PORT needs a port from 0 to 65535, not {spec[4:]!r}")
+    return TcpBridge(tcp_port)
+
+
+class TcpBridge:
+    """UART bytes to and from one TCP client at a time on 127.0.0.1. It outlives a
+    reboot: each boot attaches the new module's line."""
+
+    def __init__(self, port: int):
+        import socket
+
+        self.line = None
+        self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.server.bind(("127.0.0.1", port))
+        except OSError as e:
+            self.server.close()
+            raise ValueError(f"uart: cannot listen on 127.0.0.1:{port}: {e.strerror}") from None
+        self.server.listen(1)
+        self.address = "127.0.0.1:%d" % self.server.getsockname()[1]
+        self.client = None
+        self.lock = threading.Lock()
+        threading.Thread(target=self._serve, name="uart-bridge", daemon=True).start()
+
+    def attach(self, device, port: int) -> None:
+        if device.modem.clock == "virtual":
+            raise ValueError("uart: a tcp: bridge needs real time (--clock real): what the PC "
+                             "types arrives on the PC's clock")
+        line = device.uart(port)
+        line.on_write = self._to_pc
+        with self.lock:
+            self.line = line
+
+    def _to_pc(self, data: bytes) -> None:
+        with self.lock:
+            client = self.client
+        if client is not None:
+            try:
+                client.sendall(data)
+            except OSError:
+                pass  # the PC's side went away: bytes go nowhere, as on an unplugged line
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.client = client
+            try:
+                while True:
+                    data = client.recv(4096)
+                    if not data:
+                        break
+                    with self.lock:
+                        line = self.line
+                    if line is not None:
+                        line.send(data)
+            except OSError:
+                pass
+            finally:
+                with self.lock:
+                    self.client = None
+                client.close()

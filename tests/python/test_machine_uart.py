@@ -1,0 +1,188 @@
+"""machine.UART (device/machine.py, _uart.py): the firmware's API, bytes paced by
+the baud rate in device time, callbacks, the PC's side, and the DTU example."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+from device_run import run_device
+
+import qpysim
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).with_name("qpysim")
+
+
+def test_the_firmwares_constructor_checks_and_print(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        from machine import UART
+        print(UART(UART.UART2, 115200, 8, 0, 1, 0))
+        print(UART(1, 9600, 8, 2, 2, 1))
+        for args in [(9, 115200, 8, 0, 1, 0), (2, 1234, 8, 0, 1, 0), (2, 115200, 7, 0, 1, 0),
+                     (2, 115200, 8, 3, 1, 0), (2, 115200, 8, 0, 3, 0), (2, 115200, 8, 0, 1, 2),
+                     (2,)]:
+            try:
+                UART(*args)
+            except ValueError as e:
+                print(e)
+        print(UART.UART0, UART.UART3, UART.REPL_UART)
+    """)
+    assert result.status == 0, err
+    assert out.splitlines() == [
+        "UART(2, baudrate=115200, bits=8, parity=None, stop=1, flow=0)",
+        "UART(1, baudrate=9600, bits=8, parity=0, stop=2, flow=1)",
+        "UART(9) does not exist", "invalid baudrate",
+        "invalid data bits, Unisoc platform only support 8 data bit.",
+        "invalid parity bits", "invalid stop bits", "invalid flow bits", "invalid baudrate",
+        "0 3 3"]
+
+
+def test_bytes_arrive_at_the_baud_rate_with_a_callback_per_piece(tmp_path):
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        from machine import UART
+        import utime
+        u = UART(UART.UART2, 9600, 8, 0, 1, 0)
+        seen = []
+        u.set_callback(lambda para: seen.append((tuple(para), utime.ticks_ms())))
+        print('ready', u.any())
+        while u.any() < 1500:
+            utime.sleep_ms(5)
+        print('all', utime.ticks_ms() // 10 * 10, seen)
+        print(u.readline(), len(u.read(-1)), u.any(), u.read(10))
+        print(u.write('reply\\n'), u.write(b'xyz', 2))
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        line = dev.uart(2)
+        dev.start(str(script))
+        dev.expect("ready 0")
+        line.send(b"a" * 499 + b"\n")  # 500 bytes at 9600 baud: 520.8 ms on the wire
+        line.send(b"b" * 1000)
+        result = dev.wait()
+        assert result.status == 0, result.stderr
+        lines = result.stdout.splitlines()
+        # Both pieces on the wire back to back: 1500 bytes * 10 bits / 9600 baud.
+        assert lines[1].startswith("all 1560 ")
+        assert "((0, 2, 500), 520)" in lines[1] and "((0, 2, 1000), 1562)" in lines[1]
+        assert lines[2] == "b'" + "a" * 499 + "\\n' 1000 0 b''"
+        assert lines[3] == "6 2"
+        assert line.take() == b"reply\nxy" and line.take() == b"" and line.written == 8
+
+
+def test_the_rest_of_machine_says_it_is_not_emulated_or_is_stubbed(tmp_path, capsys):
+    src = """
+        import machine
+        u = machine.UART(machine.UART.UART2, 115200, 8, 0, 1, 0)
+        try:
+            print(machine.Pin(1, machine.Pin.OUT))
+        except AttributeError as e:
+            print(e)
+    """
+    result, out, err, _ = run_device(tmp_path, capsys, src)
+    assert out == ("machine.Pin is not emulated by qpysim yet (README \"What is not "
+                   "emulated\"); `qpysim run --stub machine` gives it an inert stand-in\n")
+    (tmp_path / "main.py").write_text(textwrap.dedent(src))
+    dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine"])
+    capsys.readouterr()
+    dev.run(str(tmp_path / "main.py"))
+    out, err = capsys.readouterr()
+    assert out == "None\n" and "qpysim: stub: machine.Pin() does nothing" in err
+
+
+def test_micropython_ports_have_no_quectel_machine(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, "import machine\n", dialect="micropython")
+    assert "ImportError: no module named 'machine'" in err
+
+
+def dtu_folder(tmp_path, host="dtu.example.com", port=9000):
+    folder = tmp_path / "dtu"
+    shutil.copytree(ROOT / "examples" / "dtu", folder)
+    (folder / "dtu_config.json").write_text(
+        f'{{"uart": 2, "baud": 115200, "host": "{host}", "port": {port}}}')
+    return folder
+
+
+def test_the_dtu_example_moves_a_uart_line_to_its_server_and_back(tmp_path):
+    folder = dtu_folder(tmp_path)
+    with qpysim.Device(scenario=str(folder / "dtu.yaml")) as dev:
+        line = dev.uart(2)
+        dev.start(str(folder / "main.py"), timeout=60)
+        dev.expect("connected to dtu.example.com 9000")
+        line.send(b"temp=21.5\n")
+        dev.expect(r"uart -> server b'temp=21.5'")
+        dev.expect(r"server -> uart b'temp=21.5\\n'")
+        assert line.take() == b"temp=21.5\n"
+        dev.close()
+
+
+def test_a_uart_bridged_to_a_tcp_port_reaches_a_real_server(tmp_path):
+    """`qpysim run --uart 2=tcp:PORT`: what a PC program types into the bridge goes
+    through the DTU to a server on the PC, and the answer comes back."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    got = []
+
+    def serve():
+        conn, _ = server.accept()
+        with conn:
+            data = b""
+            while not data.endswith(b"\n"):
+                data += conn.recv(100)
+            got.append(data)
+            conn.sendall(b"ack " + data)
+            conn.recv(1)
+
+    threading.Thread(target=serve, daemon=True).start()
+    folder = dtu_folder(tmp_path, "127.0.0.1", server.getsockname()[1])
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    bridge_port = probe.getsockname()[1]
+    probe.close()
+    proc = subprocess.Popen([str(BIN), "run", "--uart", f"2=tcp:{bridge_port}", "--timeout", "30",
+                             "main.py"], cwd=folder, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        while "connected to" not in line:
+            assert line, proc.stderr.read()
+            line = proc.stdout.readline()
+        pc = socket.create_connection(("127.0.0.1", bridge_port), timeout=10)
+        pc.sendall(b"hello module\n")
+        answer = b""
+        while not answer.endswith(b"\n"):
+            answer += pc.recv(100)
+        pc.close()
+        assert got == [b"hello module\n"] and answer == b"ack hello module\n"
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+        server.close()
+    assert f"qpysim: UART2 is bridged to 127.0.0.1:{bridge_port}" in err
+
+
+@pytest.mark.parametrize("spec, said", [
+    ("2", "is not N=SPEC with N a UART from 0 to 6"),
+    ("9=tcp:7000", "is not N=SPEC with N a UART from 0 to 6"),
+    ("2=serial", "'serial' is not a bridge qpysim has (it has tcp:PORT)"),
+    ("2=tcp:99999", "tcp:PORT needs a port from 0 to 65535"),
+])
+def test_bad_uart_options_are_named(tmp_path, spec, said):
+    (tmp_path / "main.py").write_text("pass\n")
+    r = subprocess.run([str(BIN), "run", "--uart", spec, "main.py"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "qpysim: --uart: " in r.stderr and said in r.stderr, r.stderr
+
+
+def test_a_tcp_bridge_needs_real_time(tmp_path):
+    (tmp_path / "main.py").write_text("pass\n")
+    r = subprocess.run([str(BIN), "run", "--clock", "virtual", "--uart", "2=tcp:0", "main.py"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                       env={**os.environ})
+    assert r.returncode == 2 and "a tcp: bridge needs real time" in r.stderr, r.stderr
