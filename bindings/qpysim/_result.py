@@ -17,6 +17,7 @@ REASON_RESTART = _core.RESTART_REASON  # "the script restarted the module"
 REASON_INTERRUPTED = "interrupted (Ctrl-C)"
 REASON_TERMINATED = "terminated (SIGTERM)"
 REASON_CLOSED = "the device was closed"
+REASON_WATCHDOG = "the watchdog was not fed in time and restarted the module"
 
 
 class Terminated(KeyboardInterrupt):

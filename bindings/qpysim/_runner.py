@@ -8,7 +8,12 @@ import sys
 import threading
 
 from . import _boot, _core
-from ._result import REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, Terminated
+from ._result import (REASON_INTERRUPTED, REASON_RESTART, REASON_TERMINATED, REASON_WATCHDOG,
+                      Terminated)
+
+# misc.Power.powerOnReason() after each kind of reboot: 2 a reset, 5 the
+# watchdog (QuecPython's misc documentation: "5 - reboot by the watchdog").
+_POWER_ON_REASON = {REASON_WATCHDOG: 5}
 
 
 def _say(verbosity: int, text: str) -> None:
@@ -30,7 +35,8 @@ def _power_on_pdp(options: dict, stored) -> list:
             [{"id": p, "active": False} for p in _boot.PROFILES]
 
 
-def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.Modem":
+def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None,
+           power_on_reason=None) -> "_core.Modem":
     clock = options.get("clock") or "auto"
     seed = options.get("seed")
     return _core.Modem(
@@ -43,7 +49,7 @@ def _modem(options: dict, boot: int, rtc=None, offset=None, pdp=None) -> "_core.
         pcap=options.get("pcap"),
         trace_append=boot > 0,
         rtc=rtc,
-        power_on_reason=2 if boot > 0 else 1,
+        power_on_reason=power_on_reason or (2 if boot > 0 else 1),
         boot_count=boot,
         timeline_offset=offset,
         pdp=pdp,
@@ -138,6 +144,7 @@ def _boots(options: dict, progress) -> int:
     offset = None
     expect = list(options.get("expect") or ())  # what no boot has printed yet
     stored = None  # the PDP contexts in the module's NV, from the last boot
+    reason_code = None  # what powerOnReason() says after this boot's reboot
     try:
         bridges = _uart_bridges(options)  # they outlive reboots
     except ValueError as e:
@@ -145,7 +152,8 @@ def _boots(options: dict, progress) -> int:
         return 2
     while True:
         try:
-            modem = _modem(options, boot, rtc, offset, _power_on_pdp(options, stored))
+            modem = _modem(options, boot, rtc, offset, _power_on_pdp(options, stored),
+                           reason_code)
         except ValueError as e:
             sys.stderr.write(f"qpysim: {e}\n")
             return 2
@@ -179,8 +187,9 @@ def _boots(options: dict, progress) -> int:
             timeout=options.get("timeout"),
         )
         scenario_reboot = result.reason.startswith(_core.REBOOT_REASON)
-        if result.reason != REASON_RESTART and not scenario_reboot:
+        if result.reason not in (REASON_RESTART, REASON_WATCHDOG) and not scenario_reboot:
             break
+        reason_code = _POWER_ON_REASON.get(result.reason)
         expect = device.expect_pending
         # A reboot: fresh modules and sockets, the same filesystem, the RTC and
         # the scenario's timeline carrying on; the script starts again with
@@ -194,7 +203,10 @@ def _boots(options: dict, progress) -> int:
             _say(0, f"the module restarted {boot} times; giving up "
                     f"(limit: --max-restarts {max_restarts})")
             return 1
-        _say(verbosity, f"{'the scenario rebooted the module' if scenario_reboot else 'module restarted by the script'} "
+        said = ("the scenario rebooted the module" if scenario_reboot else
+                "the watchdog restarted the module" if reason_code == 5 else
+                "module restarted by the script")
+        _say(verbosity, f"{said} "
                         f"(reboot {boot}, scenario time {offset:.3f} s)")
     if result.status != 0 or verbosity > 0:
         _say(verbosity, f"{result.reason} (exit {result.status}, device time {modem.now():.3f} s)")

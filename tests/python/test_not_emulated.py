@@ -43,14 +43,14 @@ def test_a_stub_answers_every_call_with_none_and_says_it_once(tmp_path, capsys):
         p = Pin(Pin.GPIO1, Pin.OUT)
         print(p, audio.Audio(0), machine.Pin(5, machine.Pin.OUT), fota())
         audio.mode = 3
-        print(audio.mode, machine.Timer.PERIODIC)
+        print(audio.mode, machine.ExtInt.IRQ_RISING)
     """))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine", "fota", "audio"])
     capsys.readouterr()
     result = dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
     assert result.status == 0, err
-    assert out.splitlines() == ["None None None None", "3 <stub machine.Timer.PERIODIC>"]
+    assert out.splitlines() == ["None None None None", "3 <stub machine.ExtInt.IRQ_RISING>"]
     assert err.count("qpysim: stub: machine.Pin() does nothing and returns None "
                      "(--stub machine)") == 1
     assert "qpysim: stub: fota.fota() does nothing" in err

@@ -1,17 +1,29 @@
-"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py).
+"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py); Timer; WDT.
 
 The firmware's UART (ports/quectel/machine_uart.c @93ac4925): UART(port,
 baudrate, bits, parity, stop, flow), each checked as the firmware checks it;
 write/writeOnce, read/readOnce/readline/readinto without waiting (what has
 arrived), any(), set_callback(fn) called with (0, port, size) as bytes arrive,
 close(). The PC reaches a UART with Device.uart(n) or `qpysim run --uart
-N=tcp:PORT`. The rest of machine (Pin, ExtInt, Timer, WDT, RTC, I2C, SPI...)
-is not emulated yet; `--stub machine` gives those names inert stand-ins.
+N=tcp:PORT`.
+
+Timer (machine_timer.c): Timer(Timer0..Timer3), start(period=ms, mode=,
+callback=, tick_hz=, freq=) keyword-only, callback(timer) in the timer thread
+(osTimer's), stop() 0 once started else -1. WDT (machine_wdt.c): WDT(period s),
+feed(), stop(); a watchdog not fed for `period` seconds of device time restarts
+the module, and misc.Power.powerOnReason() then says 5.
+
+The rest of machine (Pin, ExtInt, RTC, I2C, SPI...) is not emulated yet;
+`--stub machine` gives those names inert stand-ins.
 """
 
+from qpysim import _core
 from qpysim._absent import not_emulated_attribute as _not_emulated
+from qpysim._result import REASON_WATCHDOG as _REASON_WATCHDOG
+from qpysim._result import RunResult as _RunResult
 from qpysim._runtime import current_device as _current_device
 
+from ._common import advise as _advise
 from ._common import need_int as _int
 
 _dev = _current_device()
@@ -118,6 +130,124 @@ class UART:
         _int(gpio, "gpio")
         _int(direction, "direction")
         return 0
+
+
+class Timer:
+    Timer0, Timer1, Timer2, Timer3 = 0, 1, 2, 3
+    PERIODIC = 1  # machine_timer.c:44-48: TIMER_PERIODIC
+    ONE_SHOT = 2  # TIMER_AUTO_DELETE
+
+    def __init__(self, timer_id=0, **kwargs):
+        _int(timer_id, "Timern")
+        if not 0 <= timer_id <= 3:
+            raise ValueError("invalid value, Timern should be in (Timer0~Timer3).")
+        self._id = timer_id
+        self._os = None  # the timer underneath, once started
+        self._running = False
+        if kwargs:
+            self.start(**kwargs)
+
+    def start(self, *, mode=PERIODIC, callback=None, period=None, tick_hz=1000, freq=None):
+        _int(mode, "mode")
+        _int(tick_hz, "tick_hz")
+        if freq is not None:
+            if isinstance(freq, bool) or not isinstance(freq, (int, float)) or freq <= 0:
+                raise ValueError("freq must be a number above 0")
+            ms = int(1000 / freq)
+        else:
+            if period is None:  # the firmware's default: 0xFFFFFFFF ticks (49.7 days)
+                _advise(_dev, "machine.Timer.start() without period= or freq= waits "
+                              "0xFFFFFFFF ticks (49.7 days at 1000 Hz), as the firmware does")
+                period = 0xFFFFFFFF
+            _int(period, "period", word=False)
+            if tick_hz <= 0:
+                raise ZeroDivisionError("tick_hz must not be 0")
+            ms = period * 1000 // tick_hz
+        self._callback = callback
+        if self._running:  # machine_timer.c:143-146: a running timer keeps its period
+            return 0
+        if self._os is None:
+            self._os = _dev.module("osTimer")()
+        # osTimer takes a machine word of ms: 24.8 days at most, where Helios takes
+        # a uint32 (49.7 days); only the no-period default reaches past it.
+        self._os.start(min(ms, 0x7FFFFFFF), 1 if mode == self.PERIODIC else 0, self._fire)
+        self._running = True
+        return 0
+
+    def _fire(self, _):
+        if not self._os._cyclic:  # a one-shot timer has run out
+            self._running = False
+        if self._callback is not None:
+            self._callback(self)
+
+    def stop(self):
+        if self._os is None:
+            return -1
+        self._os.stop()
+        self._running = False
+        return 0
+
+    def deinit(self):
+        return self.stop()
+
+
+class WDT:
+    """The hardware watchdog: WDT(period) in seconds; feed() before it passes."""
+
+    def __init__(self, period=0):
+        _int(period, "period")
+        if period <= 0:
+            raise ValueError("WDT period must be at least 1 second")
+        _watchdog.arm(period)
+
+    def feed(self):
+        _watchdog.feed()
+        return 0
+
+    def stop(self):
+        _watchdog.disarm()
+        return 0
+
+
+class _Watchdog:
+    """One per module: a daemon thread that restarts the module when starved."""
+
+    def __init__(self):
+        self.period_ns = 0
+        self.deadline_ns = None
+        self.wake = _core.Semaphore(_dev.modem, 0, 1)
+        self.started = False
+
+    def arm(self, seconds):
+        self.period_ns = seconds * 1_000_000_000
+        self.feed()
+        if not self.started:
+            self.started = True
+            _dev.start_thread(self._run, name="watchdog", daemon=True)
+
+    def feed(self):
+        if self.period_ns:
+            self.deadline_ns = _dev.modem.now_ns() + self.period_ns
+            self.wake.release()
+
+    def disarm(self):
+        self.deadline_ns = None
+        self.wake.release()
+
+    def _run(self):
+        while True:
+            deadline = self.deadline_ns
+            if deadline is None:
+                self.wake.acquire(None)
+                continue
+            left = deadline - _dev.modem.now_ns()
+            if left <= 0:
+                _dev.stop(_RunResult(0, _REASON_WATCHDOG))
+                return
+            self.wake.acquire(left / 1e9)
+
+
+_watchdog = _Watchdog()
 
 
 def __getattr__(name):

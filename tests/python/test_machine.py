@@ -1,5 +1,6 @@
-"""machine.UART (device/machine.py, _uart.py): the firmware's API, bytes paced by
-the baud rate in device time, callbacks, the PC's side, and the DTU example."""
+"""machine (device/machine.py, _uart.py): UART with the firmware's API, bytes paced
+by the baud rate in device time, callbacks, the PC's side and the DTU example;
+Timer; a starved WDT restarting the module."""
 
 import os
 import shutil
@@ -186,3 +187,48 @@ def test_a_tcp_bridge_needs_real_time(tmp_path):
                        cwd=tmp_path, capture_output=True, text=True, timeout=60,
                        env={**os.environ})
     assert r.returncode == 2 and "a tcp: bridge needs real time" in r.stderr, r.stderr
+
+
+def test_timers_run_in_device_time(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        from machine import Timer
+        import utime
+        ticks = []
+        t = Timer(Timer.Timer1)
+        print(t.stop(), Timer.PERIODIC, Timer.ONE_SHOT)
+        start = utime.ticks_ms()
+        print(t.start(period=100, mode=Timer.PERIODIC,
+                      callback=lambda tm: ticks.append(utime.ticks_diff(utime.ticks_ms(), start))))
+        utime.sleep_ms(450)
+        print(t.stop(), ticks)
+        one = Timer(Timer.Timer2)
+        one.start(freq=20, mode=Timer.ONE_SHOT, callback=lambda tm: print('one shot', tm is one))
+        utime.sleep_ms(200)
+        try:
+            Timer(4)
+        except ValueError as e:
+            print(e)
+    """)
+    assert result.status == 0, err
+    assert out.splitlines() == ["-1 1 2", "0", "0 [100, 200, 300, 400]", "one shot True",
+                                "invalid value, Timern should be in (Timer0~Timer3)."]
+
+
+def test_a_starved_watchdog_restarts_the_module_with_power_on_reason_5(tmp_path):
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import WDT
+        import utime, misc
+        print('boot', misc.Power.powerOnReason())
+        if misc.Power.powerOnReason() != 5:
+            w = WDT(2)
+            for i in range(3):
+                utime.sleep(1)
+                print('feed', w.feed())
+            while True:
+                utime.sleep(1)  # a hung main loop: nobody feeds it
+    """))
+    r = subprocess.run([str(BIN), "run", "--clock", "virtual", "--max-restarts", "1", "main.py"],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["boot 1", "feed 0", "feed 0", "feed 0", "boot 5"]
+    assert "the watchdog restarted the module (reboot 1, scenario time 5.000 s)" in r.stderr
