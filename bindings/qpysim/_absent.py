@@ -17,8 +17,8 @@ import threading
 # ports/quectel/py/; the rest are in QuecPython's API reference and built from
 # its closed SDK.
 NOT_EMULATED: dict[str, str] = {
-    "machine": "ports/quectel/machine_*.c: Pin, ExtInt, RTC, I2C, SPI... (its UART, Timer and "
-               "WDT are emulated)",
+    "machine": "ports/quectel/machine_*.c: Pin, ExtInt, I2C, SPI... (its UART, Timer, WDT "
+               "and RTC are emulated)",
     "atcmd": "ports/quectel/modatcmd.c",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",

@@ -232,3 +232,24 @@ def test_a_starved_watchdog_restarts_the_module_with_power_on_reason_5(tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.splitlines() == ["boot 1", "feed 0", "feed 0", "feed 0", "boot 5"]
     assert "the watchdog restarted the module (reboot 1, scenario time 5.000 s)" in r.stderr
+
+
+def test_the_rtc_reads_and_sets_the_modules_local_time(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        from machine import RTC
+        import utime
+        r = RTC()
+        print(r.datetime())
+        print(r.datetime((2030, 5, 17, 0, 12, 30, 45, 0)))
+        utime.sleep(2)
+        print(r.datetime(), utime.localtime()[:6], utime.time() % 86400 // 3600)
+        try:
+            r.datetime((2030, 5))
+        except ValueError as e:
+            print(e)
+    """)
+    assert result.status == 0, err
+    # Virtual time starts at 2026-01-01 00:00 +08:00, a Thursday (3, Monday being 0).
+    assert out.splitlines() == ["(2026, 1, 1, 3, 0, 0, 0, 0)", "0",
+                                "(2030, 5, 17, 4, 12, 30, 47, 0) (2030, 5, 17, 12, 30, 47) 4",
+                                "requested length 8 but object has length 2"]

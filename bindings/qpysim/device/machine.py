@@ -1,4 +1,4 @@
-"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py); Timer; WDT.
+"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py); Timer; WDT; RTC.
 
 The firmware's UART (ports/quectel/machine_uart.c @93ac4925): UART(port,
 baudrate, bits, parity, stop, flow), each checked as the firmware checks it;
@@ -13,7 +13,12 @@ callback=, tick_hz=, freq=) keyword-only, callback(timer) in the timer thread
 feed(), stop(); a watchdog not fed for `period` seconds of device time restarts
 the module, and misc.Power.powerOnReason() then says 5.
 
-The rest of machine (Pin, ExtInt, RTC, I2C, SPI...) is not emulated yet;
+RTC (machine_rtc.c:64-123): datetime() is the module's local time as
+(year, month, day, weekday, hour, minute, second, 0), the weekday as
+utime.localtime counts it; datetime(8-tuple) sets the clock (the weekday and
+the last item are ignored) and returns 0.
+
+The rest of machine (Pin, ExtInt, I2C, SPI...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
@@ -248,6 +253,24 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+class RTC:
+    def datetime(self, value=None):
+        utime = _dev.module("utime")
+        if value is None:
+            t = utime.localtime()
+            return (t[0], t[1], t[2], t[6], t[3], t[4], t[5], 0)
+        if not isinstance(value, (tuple, list)):
+            raise TypeError(f"datetime() takes an 8-tuple, not {type(value).__name__}")
+        if len(value) != 8:
+            raise ValueError(f"requested length 8 but object has length {len(value)}")
+        year, month, day, _, hour, minute, second, _ = (_int(v, "datetime item") for v in value)
+        import calendar
+
+        local = calendar.timegm((year, month, day, hour, minute, second, 0, 0, 0))
+        _dev.modem.set_rtc(local - utime.getTimeZone() * 3600)
+        return 0
 
 
 def __getattr__(name):
