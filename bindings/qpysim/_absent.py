@@ -19,7 +19,6 @@ import threading
 NOT_EMULATED: dict[str, str] = {
     "machine": "ports/quectel/machine_*.c: Pin, ExtInt, I2C, SPI... (its UART, Timer, WDT "
                "and RTC are emulated)",
-    "atcmd": "ports/quectel/modatcmd.c",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",
     "utils": "ports/quectel (utils)",

@@ -58,6 +58,7 @@ BUILTIN_MODULES: dict[str, str] = {
     "queue": "queue",
     "ql_fs": "ql_fs",
     "machine": "machine",
+    "atcmd": "atcmd",
 }
 
 # What MicroPython's ports (the dialects without Quectel's modules) have under
@@ -96,7 +97,8 @@ WEAK_LINKS: dict[str, str] = {
 
 # QuecPython's own modules: absent on other ports (Dialect.quectel_modules).
 QUECTEL_MODULES = frozenset({"checkNet", "dataCall", "net", "sim", "modem", "misc", "osTimer",
-                             "log", "sys_bus", "request", "queue", "ql_fs", "machine"})
+                             "log", "sys_bus", "request", "queue", "ql_fs", "machine",
+                             "atcmd"})
 
 # CPython modules a device script may import as they are: MicroPython ships
 # modules of the same name and (for what scripts use) the same behaviour.
