@@ -17,8 +17,8 @@ import threading
 # ports/quectel/py/; the rest are in QuecPython's API reference and built from
 # its closed SDK.
 NOT_EMULATED: dict[str, str] = {
-    "machine": "ports/quectel/machine_*.c: Pin, ExtInt, I2C, SPI... (its UART, Timer, WDT "
-               "and RTC are emulated)",
+    "machine": "ports/quectel/machine_*.c: ExtInt, I2C, SPI, ADC, PWM... (its UART, Pin, "
+               "Timer, WDT and RTC are emulated)",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",
     "utils": "ports/quectel (utils)",

@@ -81,19 +81,19 @@ def test_the_rest_of_machine_says_it_is_not_emulated_or_is_stubbed(tmp_path, cap
         import machine
         u = machine.UART(machine.UART.UART2, 115200, 8, 0, 1, 0)
         try:
-            print(machine.Pin(1, machine.Pin.OUT))
+            print(machine.ExtInt(1, machine.ExtInt.IRQ_RISING))
         except AttributeError as e:
             print(e)
     """
     result, out, err, _ = run_device(tmp_path, capsys, src)
-    assert out == ("machine.Pin is not emulated by qpysim yet (README \"What is not "
+    assert out == ("machine.ExtInt is not emulated by qpysim yet (README \"What is not "
                    "emulated\"); `qpysim run --stub machine` gives it an inert stand-in\n")
     (tmp_path / "main.py").write_text(textwrap.dedent(src))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine"])
     capsys.readouterr()
     dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
-    assert out == "None\n" and "qpysim: stub: machine.Pin() does nothing" in err
+    assert out == "None\n" and "qpysim: stub: machine.ExtInt() does nothing" in err
 
 
 def test_micropython_ports_have_no_quectel_machine(tmp_path, capsys):
@@ -253,3 +253,41 @@ def test_the_rtc_reads_and_sets_the_modules_local_time(tmp_path, capsys):
     assert out.splitlines() == ["(2026, 1, 1, 3, 0, 0, 0, 0)", "0",
                                 "(2030, 5, 17, 4, 12, 30, 47, 0) (2030, 5, 17, 12, 30, 47) 4",
                                 "requested length 8 but object has length 2"]
+
+
+def test_pins_drive_the_pc_and_read_what_the_pc_sets(tmp_path):
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        from machine import Pin
+        import utime
+        led = Pin(Pin.GPIO16, Pin.OUT, Pin.PULL_PD, 0)
+        print(led.read(), led.write(1), led.read(), led.value(), led.value(0), led.read())
+        key = Pin(Pin.GPIO5, Pin.IN, Pin.PULL_PU)
+        print('key', key.read(), key.get_dir())
+        while key.read():
+            utime.sleep_ms(10)
+        led.on()
+        print('pressed')
+        utime.sleep(1)
+        for bad in [(0,), (48,), (5, 2), (5, 0, 3), (5, 0, 0, 2)]:
+            try:
+                Pin(*bad)
+            except ValueError as e:
+                print(e)
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        dev.start(str(script))
+        dev.expect("^key 1 0$")
+        assert dev.pin(16).level == 0
+        dev.pin(5).level = 0
+        dev.expect("^pressed$")
+        assert dev.pin(16).level == 1
+        result = dev.wait()
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "0 0 1 1 None 0"
+    assert result.stdout.splitlines()[3:] == [
+        "invalid pin", "invalid pin", "invalid pin dir, range{0:dir in, 1:dir out}",
+        "invalid pin pull, range{0:PIN_PULL_DISABLE, 1:PIN_PULL_PU, 2:PIN_PULL_PD}",
+        "invalid pin value, range{0:PIN_LEVEL_LOW, 1:PIN_LEVEL_HIGH}"]
+    with pytest.raises(ValueError, match="pin level must be 0, 1 or None"):
+        dev.pin(5).level = 2

@@ -1,4 +1,5 @@
-"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py); Timer; WDT; RTC.
+"""machine (QuecPython's): UART, bridged to the PC (qpysim/_uart.py); Pin (qpysim/_pins.py);
+Timer; WDT; RTC.
 
 The firmware's UART (ports/quectel/machine_uart.c @93ac4925): UART(port,
 baudrate, bits, parity, stop, flow), each checked as the firmware checks it;
@@ -18,12 +19,18 @@ RTC (machine_rtc.c:64-123): datetime() is the module's local time as
 utime.localtime counts it; datetime(8-tuple) sets the clock (the weekday and
 the last item are ignored) and returns 0.
 
-The rest of machine (Pin, ExtInt, I2C, SPI...) is not emulated yet;
+Pin (machine_pin.c:56-280): Pin(GPIOn, dir, pull, value) with the firmware's
+defaults (OUT, PULL_DISABLE, 0) and checks; read()/value() the level, write(v)
+0, value(v)/on()/off() None, set_dir(d) 0, get_dir(). The PC sets what an input
+reads with Device.pin(n).level and sees what an output drives.
+
+The rest of machine (ExtInt, I2C, SPI...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
 from qpysim import _core
 from qpysim._absent import not_emulated_attribute as _not_emulated
+from qpysim._pins import GPIO_COUNT as _GPIO_COUNT
 from qpysim._result import REASON_WATCHDOG as _REASON_WATCHDOG
 from qpysim._result import RunResult as _RunResult
 from qpysim._runtime import current_device as _current_device
@@ -135,6 +142,77 @@ class UART:
         _int(gpio, "gpio")
         _int(direction, "direction")
         return 0
+
+
+class Pin:
+    IN, OUT = 0, 1  # machine_pin.c:79: "range{0:dir in, 1:dir out}"
+    PULL_DISABLE, PULL_PU, PULL_PD = 0, 1, 2  # machine_pin.c:92
+
+    def __init__(self, gpio, dir=-1, pull=-1, value=-1):  # noqa: A002 - the firmware's names
+        _int(gpio, "GPIOn")
+        if gpio <= 0 or gpio > _GPIO_COUNT:
+            raise ValueError("invalid pin")
+        self._line = _dev.pin(gpio)
+        self._line.direction, self._line.pull = self.OUT, self.PULL_DISABLE
+        self._line.output = 0
+        self.init(dir, pull, value)
+
+    def init(self, dir=-1, pull=-1, value=-1):  # noqa: A002
+        for v, what in ((dir, "dir"), (pull, "pull"), (value, "value")):
+            _int(v, what)
+        if dir not in (-1, 0, 1):
+            raise ValueError("invalid pin dir, range{0:dir in, 1:dir out}")
+        if pull not in (-1, 0, 1, 2):
+            raise ValueError("invalid pin pull, range{0:PIN_PULL_DISABLE, 1:PIN_PULL_PU, "
+                             "2:PIN_PULL_PD}")
+        if value not in (-1, 0, 1):
+            raise ValueError("invalid pin value, range{0:PIN_LEVEL_LOW, 1:PIN_LEVEL_HIGH}")
+        if dir != -1:
+            self._line.direction = dir
+        if pull != -1:
+            self._line.pull = pull
+        if value != -1:
+            self._line.output = value
+
+    def read(self):
+        _charge()
+        return self._line.read()
+
+    def value(self, *level):
+        if len(level) > 1:
+            raise TypeError(f"value() takes at most 1 argument ({len(level)} given)")
+        if not level:
+            return self.read()
+        _charge()
+        self._line.output = 1 if level[0] else 0
+        return None
+
+    def write(self, value):
+        _int(value, "value")
+        _charge()
+        self._line.output = 1 if value else 0
+        return 0
+
+    def on(self):
+        self._line.output = 1
+
+    def off(self):
+        self._line.output = 0
+
+    def set_dir(self, dir):  # noqa: A002
+        _int(dir, "dir")
+        if dir not in (0, 1):
+            raise ValueError("Invalid direction parameter")
+        self._line.direction = dir
+        return 0
+
+    def get_dir(self):
+        return self._line.direction
+
+
+for _n in range(1, _GPIO_COUNT + 1):
+    setattr(Pin, f"GPIO{_n}", _n)
+del _n
 
 
 class Timer:
