@@ -1,10 +1,19 @@
 """uio (io): in-memory streams, and open() on the device filesystem."""
 
+import io as _host_io
 from io import BytesIO, StringIO  # noqa: F401
 
 from qpysim._runtime import current_device as _current_device
 
 _dev = _current_device()
+
+
+# The types of what the device's open() returns: text files are TextIOWrapper,
+# binary ones FileIO (MICROPY_PY_IO_FILEIO is on in QuecPython,
+# ports/quectel/mpconfigport.h:75; Quectel's own apps test them, e.g.
+# solution-minimal-DTU's logging.py: isinstance(stream, io.TextIOWrapper)).
+TextIOWrapper = _host_io.TextIOWrapper
+FileIO = _host_io.BufferedIOBase
 
 
 class IOBase:
