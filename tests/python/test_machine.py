@@ -291,3 +291,13 @@ def test_pins_drive_the_pc_and_read_what_the_pc_sets(tmp_path):
         "invalid pin value, range{0:PIN_LEVEL_LOW, 1:PIN_LEVEL_HIGH}"]
     with pytest.raises(ValueError, match="pin level must be 0, 1 or None"):
         dev.pin(5).level = 2
+
+
+def test_uart_carries_the_gpio_numbers_for_rs485_control(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        from machine import UART
+        u = UART(UART.UART2, 115200, 8, 0, 1, 0)
+        print(UART.GPIO28, u.control_485(getattr(UART, 'GPIO%d' % 28), 0))
+    """)
+    assert result.status == 0, err
+    assert out == "28 0\n"

@@ -210,8 +210,11 @@ class Pin:
         return self._line.direction
 
 
+# Pin and UART both carry the GPIOn numbers (machine_pin.c:303 and
+# machine_uart.c:381, PLAT_GPIO_DEF): UART's are for control_485.
 for _n in range(1, _GPIO_COUNT + 1):
     setattr(Pin, f"GPIO{_n}", _n)
+    setattr(UART, f"GPIO{_n}", _n)
 del _n
 
 

@@ -8,6 +8,53 @@ class UART:
     UART3: int
     UART4: int
     REPL_UART: int
+    GPIO1: int
+    GPIO2: int
+    GPIO3: int
+    GPIO4: int
+    GPIO5: int
+    GPIO6: int
+    GPIO7: int
+    GPIO8: int
+    GPIO9: int
+    GPIO10: int
+    GPIO11: int
+    GPIO12: int
+    GPIO13: int
+    GPIO14: int
+    GPIO15: int
+    GPIO16: int
+    GPIO17: int
+    GPIO18: int
+    GPIO19: int
+    GPIO20: int
+    GPIO21: int
+    GPIO22: int
+    GPIO23: int
+    GPIO24: int
+    GPIO25: int
+    GPIO26: int
+    GPIO27: int
+    GPIO28: int
+    GPIO29: int
+    GPIO30: int
+    GPIO31: int
+    GPIO32: int
+    GPIO33: int
+    GPIO34: int
+    GPIO35: int
+    GPIO36: int
+    GPIO37: int
+    GPIO38: int
+    GPIO39: int
+    GPIO40: int
+    GPIO41: int
+    GPIO42: int
+    GPIO43: int
+    GPIO44: int
+    GPIO45: int
+    GPIO46: int
+    GPIO47: int
     def __init__(self, port: int, baudrate: int, bits: int, parity: int, stop: int,
                  flow: int) -> None: ...
     def init(self, baudrate: int, bits: int, parity: int, stop: int, flow: int) -> None: ...
