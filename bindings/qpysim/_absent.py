@@ -17,7 +17,7 @@ import threading
 # ports/quectel/py/; the rest are in QuecPython's API reference and built from
 # its closed SDK.
 NOT_EMULATED: dict[str, str] = {
-    "machine": "ports/quectel/machine_*.c: ExtInt, I2C, SPI, ADC, PWM... (its UART, Pin, "
+    "machine": "ports/quectel/machine_*.c: I2C, SPI, LCD, KeyPad... (its UART, Pin, ExtInt, "
                "Timer, WDT and RTC are emulated)",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",

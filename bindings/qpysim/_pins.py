@@ -22,6 +22,7 @@ class PinLine:
         self.output = 0  # what the app drives
         self._driven = None  # what the PC drives, None: nothing
         self._lock = threading.Lock()
+        self.watchers = []  # called with (old, new) when the PC changes the level
 
     @property
     def level(self) -> int:
@@ -34,7 +35,12 @@ class PinLine:
         if value not in (0, 1, None):
             raise ValueError(f"pin level must be 0, 1 or None (not driven), not {value!r}")
         with self._lock:
+            old = self._read()
             self._driven = value
+            new = self._read()
+            watchers = list(self.watchers) if new != old else []
+        for watch in watchers:
+            watch(old, new)
 
     def _read(self) -> int:
         if self.direction == 1:

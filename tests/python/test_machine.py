@@ -81,19 +81,19 @@ def test_the_rest_of_machine_says_it_is_not_emulated_or_is_stubbed(tmp_path, cap
         import machine
         u = machine.UART(machine.UART.UART2, 115200, 8, 0, 1, 0)
         try:
-            print(machine.ExtInt(1, machine.ExtInt.IRQ_RISING))
+            print(machine.I2C(machine.I2C.I2C0, machine.I2C.STANDARD_MODE))
         except AttributeError as e:
             print(e)
     """
     result, out, err, _ = run_device(tmp_path, capsys, src)
-    assert out == ("machine.ExtInt is not emulated by qpysim yet (README \"What is not "
+    assert out == ("machine.I2C is not emulated by qpysim yet (README \"What is not "
                    "emulated\"); `qpysim run --stub machine` gives it an inert stand-in\n")
     (tmp_path / "main.py").write_text(textwrap.dedent(src))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine"])
     capsys.readouterr()
     dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
-    assert out == "None\n" and "qpysim: stub: machine.ExtInt() does nothing" in err
+    assert out == "None\n" and "qpysim: stub: machine.I2C() does nothing" in err
 
 
 def test_micropython_ports_have_no_quectel_machine(tmp_path, capsys):
@@ -301,3 +301,36 @@ def test_uart_carries_the_gpio_numbers_for_rs485_control(tmp_path, capsys):
     """)
     assert result.status == 0, err
     assert out == "28 0\n"
+
+
+def test_extint_calls_back_on_the_edges_the_pc_makes(tmp_path):
+    script = tmp_path / "main.py"
+    script.write_text(textwrap.dedent("""
+        from machine import ExtInt
+        import utime
+        seen = []
+        e = ExtInt(ExtInt.GPIO5, ExtInt.IRQ_FALLING, ExtInt.PULL_PU,
+                   lambda args: seen.append((args, utime.ticks_ms() // 100 * 100)))
+        print('armed', e.enable(), e.line(), e.read_level())
+        utime.sleep(5)
+        print(seen, e.read_count(1), e.read_count(0), e.disable())
+        for bad in [(0, 0, 0), (5, 3, 0), (5, 0, 3)]:
+            try:
+                ExtInt(*bad, print)
+            except ValueError as err:
+                print(err)
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        dev.start(str(script))
+        dev.expect("^armed 0 5 1$")
+        key = dev.pin(5)
+        key.level = 0          # falling: counted and called back
+        dev.modem.sleep(1)
+        key.level = 1          # rising: not asked for
+        dev.modem.sleep(1)
+        key.level = None       # released: the pull-up keeps it high, no edge
+        result = dev.wait()
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "[([5, 1], 0)] [0, 1] [0, 0] 0", "invalid pin value", "invalid mode value",
+        "invalid pull value"]

@@ -24,7 +24,13 @@ defaults (OUT, PULL_DISABLE, 0) and checks; read()/value() the level, write(v)
 0, value(v)/on()/off() None, set_dir(d) 0, get_dir(). The PC sets what an input
 reads with Device.pin(n).level and sees what an output drives.
 
-The rest of machine (ExtInt, I2C, SPI...) is not emulated yet;
+ExtInt (machine_extint.c:400-612): ExtInt(GPIOn, mode, pull, callback);
+enable() watches the pin: each edge the PC makes with Device.pin(n).level that
+the mode asks for (IRQ_RISING 0, IRQ_FALLING 1, IRQ_RISING_FALLING 2) is
+counted (read_count) and calls callback([GPIOn, edge]) in the interrupt
+thread, edge 0 rising and 1 falling; disable() stops it.
+
+The rest of machine (I2C, SPI, ADC, PWM...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
@@ -210,12 +216,100 @@ class Pin:
         return self._line.direction
 
 
-# Pin and UART both carry the GPIOn numbers (machine_pin.c:303 and
-# machine_uart.c:381, PLAT_GPIO_DEF): UART's are for control_485.
-for _n in range(1, _GPIO_COUNT + 1):
-    setattr(Pin, f"GPIO{_n}", _n)
-    setattr(UART, f"GPIO{_n}", _n)
-del _n
+
+
+class ExtInt:
+    IRQ_RISING, IRQ_FALLING, IRQ_RISING_FALLING = 0, 1, 2
+    PULL_DISABLE, PULL_PU, PULL_PD = 0, 1, 2
+
+    def __init__(self, pin, mode, pull, callback, fast=0, filter_time=0):
+        for v, what in ((pin, "pin"), (mode, "mode"), (pull, "pull"), (fast, "fast"),
+                        (filter_time, "filter_time")):
+            _int(v, what)
+        if not 1 <= pin <= _GPIO_COUNT:
+            raise ValueError("invalid pin value")
+        if mode not in (0, 1, 2):
+            raise ValueError("invalid mode value")
+        if pull not in (0, 1, 2):
+            raise ValueError("invalid pull value")
+        self._line = _dev.pin(pin)
+        self._line.direction, self._line.pull = Pin.IN, pull
+        self._pin, self._mode, self._callback = pin, mode, callback
+        self._counts = [0, 0]  # rising, falling
+        self._enabled = False
+
+    def _edge(self, old, new):
+        edge = 0 if new > old else 1
+        if not self._enabled or self._mode not in (edge, 2):
+            return
+        self._counts[edge] += 1
+        if self._callback is not None:
+            _interrupts.post(self._callback, [self._pin, edge])
+
+    def enable(self):
+        if not self._enabled:
+            self._enabled = True
+            self._line.watchers.append(self._edge)
+        return 0
+
+    def disable(self):
+        if self._enabled:
+            self._enabled = False
+            self._line.watchers.remove(self._edge)
+        return 0
+
+    def line(self):
+        return self._pin
+
+    def read_level(self):
+        _charge()
+        return self._line.read()
+
+    def read_count(self, is_reset=0):
+        _int(is_reset, "is_reset")
+        if is_reset not in (0, 1):
+            raise ValueError("invalid is_reset value, must in [0,1]")
+        counts = list(self._counts)
+        if is_reset:
+            self._counts = [0, 0]
+        return counts
+
+    def count_reset(self):
+        self._counts = [0, 0]
+        return 0
+
+
+class _Interrupts:
+    """The thread ExtInt callbacks run in, one at a time, as the firmware's."""
+
+    def __init__(self):
+        self.pending = []
+        self.wake = _core.Semaphore(_dev.modem, 0, 1)
+        self.started = False
+
+    def post(self, fn, arg):
+        self.pending.append((fn, arg))
+        if not self.started:
+            self.started = True
+            _dev.start_thread(self._run, name="extint", daemon=True)
+        self.wake.release()
+
+    def _run(self):
+        while True:
+            if not self.pending:
+                self.wake.acquire(None)
+                continue
+            fn, arg = self.pending.pop(0)
+            try:
+                fn(arg)
+            except Exception as e:  # noqa: BLE001 - printed, as the firmware prints it
+                import sys
+
+                sys.stderr.write("Unhandled exception in ExtInt callback %r\n" % (fn,))
+                _dev.module("usys").print_exception(e, sys.stderr)
+
+
+_interrupts = _Interrupts()
 
 
 class Timer:
@@ -354,8 +448,17 @@ class RTC:
         return 0
 
 
+# Pin, UART and ExtInt carry the GPIOn numbers (machine_pin.c:303,
+# machine_uart.c:381, machine_extint.c:637): UART's are for control_485.
+for _n in range(1, _GPIO_COUNT + 1):
+    setattr(Pin, f"GPIO{_n}", _n)
+    setattr(UART, f"GPIO{_n}", _n)
+    setattr(ExtInt, f"GPIO{_n}", _n)
+del _n
+
+
 def __getattr__(name):
-    """machine's names qpysim does not emulate yet (Pin, Timer, WDT...)."""
+    """machine's names qpysim does not emulate yet (I2C, SPI, LCD...)."""
     if name.startswith("__"):
         raise AttributeError(name)
     return _not_emulated(_dev, "machine", name)

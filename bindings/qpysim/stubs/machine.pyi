@@ -1,4 +1,4 @@
-"""machine: QuecPython's UART (bridged to the PC), Pin, Timer, WDT and RTC; the rest is not emulated yet."""
+"""machine: QuecPython's UART (bridged to the PC), Pin, ExtInt, Timer, WDT and RTC; the rest is not emulated yet."""
 from typing import Any, Callable, Optional, Tuple, Union
 
 class UART:
@@ -154,3 +154,66 @@ class Pin:
     def off(self) -> None: ...
     def set_dir(self, dir: int) -> int: ...
     def get_dir(self) -> int: ...
+
+class ExtInt:
+    IRQ_RISING: int
+    IRQ_FALLING: int
+    IRQ_RISING_FALLING: int
+    PULL_DISABLE: int
+    PULL_PU: int
+    PULL_PD: int
+    GPIO1: int
+    GPIO2: int
+    GPIO3: int
+    GPIO4: int
+    GPIO5: int
+    GPIO6: int
+    GPIO7: int
+    GPIO8: int
+    GPIO9: int
+    GPIO10: int
+    GPIO11: int
+    GPIO12: int
+    GPIO13: int
+    GPIO14: int
+    GPIO15: int
+    GPIO16: int
+    GPIO17: int
+    GPIO18: int
+    GPIO19: int
+    GPIO20: int
+    GPIO21: int
+    GPIO22: int
+    GPIO23: int
+    GPIO24: int
+    GPIO25: int
+    GPIO26: int
+    GPIO27: int
+    GPIO28: int
+    GPIO29: int
+    GPIO30: int
+    GPIO31: int
+    GPIO32: int
+    GPIO33: int
+    GPIO34: int
+    GPIO35: int
+    GPIO36: int
+    GPIO37: int
+    GPIO38: int
+    GPIO39: int
+    GPIO40: int
+    GPIO41: int
+    GPIO42: int
+    GPIO43: int
+    GPIO44: int
+    GPIO45: int
+    GPIO46: int
+    GPIO47: int
+    def __init__(self, pin: int, mode: int, pull: int, callback: Optional[Callable[[list], Any]],
+                 fast: int = ..., filter_time: int = ...) -> None: ...
+    def enable(self) -> int: ...
+    def disable(self) -> int: ...
+    def line(self) -> int: ...
+    def read_level(self) -> int: ...
+    def read_count(self, is_reset: int = ...) -> list: ...
+    def count_reset(self) -> int: ...
