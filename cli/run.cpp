@@ -96,8 +96,8 @@ void setup_run(CLI::App& app, RunOptions& opts, const Hooks& hooks) {
                    "inert stand-in: calls return None (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--uart", opts.uart,
-                   "Bridge the module's UART N to the PC: N=tcp:PORT (a listener on 127.0.0.1; "
-                   "real time) (repeatable)")
+                   "Bridge the module's UART N to the PC (real time): N=tcp:PORT (a listener on "
+                   "127.0.0.1), N=stdio or N=pty (repeatable)")
         ->allow_extra_args(false);
     app.add_option("--fail-text", opts.fail_text, "Fail (exit 1) as soon as the script prints TEXT")
         ->allow_extra_args(false);

@@ -132,9 +132,9 @@ class UartMixin:
                 lines[port] = UartLine(self, port)
             return lines[port]
 
-    def bridge_uart(self, port: int, spec: str) -> "TcpBridge":
-        """Bridge UART `port` to the PC as `spec` says ("tcp:PORT": a listener on
-        127.0.0.1, one client at a time); its .address says where."""
+    def bridge_uart(self, port: int, spec: str) -> "Bridge":
+        """Bridge UART `port` to the PC as `spec` says: "tcp:PORT" (a listener on
+        127.0.0.1, one client at a time), "stdio" or "pty"; .address says where."""
         bridge = open_bridge(spec)
         bridge.attach(self, port)
         return bridge
@@ -149,9 +149,15 @@ def parse_uart_option(text: str) -> tuple:
     return int(port), spec
 
 
-def open_bridge(spec: str) -> "TcpBridge":
+def open_bridge(spec: str) -> "Bridge":
+    """A bridge from `--uart N=SPEC`: tcp:PORT, stdio or pty."""
+    if spec == "stdio":
+        return StdioBridge()
+    if spec == "pty":
+        return PtyBridge()
     if not isinstance(spec, str) or not spec.startswith("tcp:"):
-        raise ValueError(f"uart: {spec!r} is not a bridge qpysim has (it has tcp:PORT)")
+        raise ValueError(f"uart: {spec!r} is not a bridge qpysim has (it has tcp:PORT, "
+                         f"stdio and pty)")
     try:
         tcp_port = int(spec[4:])
     except ValueError:
@@ -161,14 +167,54 @@ def open_bridge(spec: str) -> "TcpBridge":
     return TcpBridge(tcp_port)
 
 
-class TcpBridge:
-    """UART bytes to and from one TCP client at a time on 127.0.0.1. It outlives a
-    reboot: each boot attaches the new module's line."""
+class Bridge:
+    """A UART's PC side outside the process. It outlives a reboot: each boot
+    attaches the new module's line. Subclasses move bytes: _from_pc() on what
+    arrives, _to_pc() what the app writes."""
+
+    address = ""
+
+    def __init__(self):
+        self.line = None
+        self.lock = threading.Lock()
+        self._early = []  # what the PC sent before a module was attached: kept, in order
+
+    def attach(self, device, port: int) -> None:
+        if device.modem.clock == "virtual":
+            raise ValueError(f"uart: a {self.kind} bridge needs real time (--clock real): what "
+                             f"the PC types arrives on the PC's clock")
+        line = device.uart(port)
+        line.on_write = self._to_pc
+        with self.lock:
+            self.line = line
+            early, self._early = self._early, []
+        for data in early:
+            line.send(data)
+
+    def _from_pc(self, data: bytes) -> None:
+        with self.lock:
+            line = self.line
+            if line is None:
+                self._early.append(data)
+                return
+        line.send(data)
+
+    def _to_pc(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def _start(self, target) -> None:
+        threading.Thread(target=target, name=f"uart-{self.kind}-bridge", daemon=True).start()
+
+
+class TcpBridge(Bridge):
+    """One TCP client at a time on 127.0.0.1."""
+
+    kind = "tcp:"
 
     def __init__(self, port: int):
         import socket
 
-        self.line = None
+        super().__init__()
         self.server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -179,17 +225,7 @@ class TcpBridge:
         self.server.listen(1)
         self.address = "127.0.0.1:%d" % self.server.getsockname()[1]
         self.client = None
-        self.lock = threading.Lock()
-        threading.Thread(target=self._serve, name="uart-bridge", daemon=True).start()
-
-    def attach(self, device, port: int) -> None:
-        if device.modem.clock == "virtual":
-            raise ValueError("uart: a tcp: bridge needs real time (--clock real): what the PC "
-                             "types arrives on the PC's clock")
-        line = device.uart(port)
-        line.on_write = self._to_pc
-        with self.lock:
-            self.line = line
+        self._start(self._serve)
 
     def _to_pc(self, data: bytes) -> None:
         with self.lock:
@@ -213,13 +249,84 @@ class TcpBridge:
                     data = client.recv(4096)
                     if not data:
                         break
-                    with self.lock:
-                        line = self.line
-                    if line is not None:
-                        line.send(data)
+                    self._from_pc(data)
             except OSError:
                 pass
             finally:
                 with self.lock:
                     self.client = None
                 client.close()
+
+
+class StdioBridge(Bridge):
+    """qpysim's own stdin into the UART, the UART's output onto its stdout (mixed
+    with what the script prints)."""
+
+    kind = "stdio"
+    address = "this terminal (stdin in, stdout out)"
+
+    def __init__(self):
+        super().__init__()
+        self._start(self._pump)
+
+    def _to_pc(self, data: bytes) -> None:
+        import os
+
+        try:
+            os.write(1, data)
+        except OSError:
+            pass
+
+    def _pump(self) -> None:
+        import os
+
+        while True:
+            try:
+                data = os.read(0, 4096)
+            except OSError:
+                return
+            if not data:
+                return  # end of input: the line stays quiet
+            self._from_pc(data)
+
+
+class PtyBridge(Bridge):
+    """A pseudo-terminal: a terminal program or pyserial opens its path.
+
+    POSIX only (os.openpty): this is qpysim's one place that needs it."""
+
+    kind = "pty"
+
+    def __init__(self):
+        import os
+
+        super().__init__()
+        if not hasattr(os, "openpty"):
+            raise ValueError("uart: pty bridges need a POSIX system (Linux, macOS); on "
+                             "Windows use tcp:PORT")
+        import tty
+
+        self.master, slave = os.openpty()
+        tty.setraw(slave)  # bytes as they are: no echo, no line editing
+        self.address = os.ttyname(slave)
+        self._slave = slave  # kept open, so the master never reads EOF between users
+        self._start(self._pump)
+
+    def _to_pc(self, data: bytes) -> None:
+        import os
+
+        try:
+            os.write(self.master, data)
+        except OSError:
+            pass
+
+    def _pump(self) -> None:
+        import os
+
+        while True:
+            try:
+                data = os.read(self.master, 4096)
+            except OSError:
+                return
+            if data:
+                self._from_pc(data)

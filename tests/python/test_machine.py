@@ -171,7 +171,7 @@ def test_a_uart_bridged_to_a_tcp_port_reaches_a_real_server(tmp_path):
 @pytest.mark.parametrize("spec, said", [
     ("2", "is not N=SPEC with N a UART from 0 to 6"),
     ("9=tcp:7000", "is not N=SPEC with N a UART from 0 to 6"),
-    ("2=serial", "'serial' is not a bridge qpysim has (it has tcp:PORT)"),
+    ("2=serial", "'serial' is not a bridge qpysim has (it has tcp:PORT, stdio and pty)"),
     ("2=tcp:99999", "tcp:PORT needs a port from 0 to 65535"),
 ])
 def test_bad_uart_options_are_named(tmp_path, spec, said):
@@ -334,3 +334,53 @@ def test_extint_calls_back_on_the_edges_the_pc_makes(tmp_path):
     assert result.stdout.splitlines()[1:] == [
         "[([5, 1], 0)] [0, 1] [0, 0] 0", "invalid pin value", "invalid mode value",
         "invalid pull value"]
+
+
+ECHO_UART = """
+from machine import UART
+import utime
+u = UART(UART.UART2, 115200, 8, 0, 1, 0)
+while True:
+    if u.any():
+        u.write(b'got:' + u.read(u.any()))
+    utime.sleep_ms(10)
+"""
+
+
+def test_a_uart_bridged_to_stdio(tmp_path):
+    (tmp_path / "main.py").write_text(ECHO_UART)
+    r = subprocess.run([str(BIN), "run", "-q", "--uart", "2=stdio", "--timeout", "2", "main.py"],
+                       cwd=tmp_path, input=b"hello\n", capture_output=True, timeout=60)
+    assert r.returncode == 3, r.stderr  # the device-time limit ends the DTU
+    assert r.stdout == b"got:hello\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="pty bridges are POSIX only")
+def test_a_uart_bridged_to_a_pty(tmp_path):
+    import re
+    import tty
+
+    (tmp_path / "main.py").write_text(ECHO_UART)
+    proc = subprocess.Popen([str(BIN), "run", "--uart", "2=pty", "--timeout", "30", "main.py"],
+                            cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    try:
+        path = None
+        for line in proc.stderr:
+            found = re.search(r"UART2 is bridged to (/dev/\S+)", line)
+            if found:
+                path = found.group(1)
+                break
+        assert path, "no pty path was said"
+        fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+        try:
+            tty.setraw(fd)
+            os.write(fd, b"ping\n")
+            got = b""
+            while not got.endswith(b"\n"):
+                got += os.read(fd, 100)
+        finally:
+            os.close(fd)
+        assert got == b"got:ping\n"
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
