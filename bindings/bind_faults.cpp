@@ -111,10 +111,30 @@ void bind_faults(py::module_& m) {
                      out.append(fault_dict(f));
                  return out;
              })
-        .def("scenario_time", [](Modem& md) {
-            auto lk = md.lock();
-            return to_seconds(md.scenario_time());
-        });
+        .def("scenario_time",
+             [](Modem& md) {
+                 auto lk = md.lock();
+                 return to_seconds(md.scenario_time());
+             })
+        .def(
+            "uart_peers",
+            [](const Modem& md) {
+                // {UART number: [(kind, text, delay seconds)]}: the scenario's uart:.
+                py::dict out;
+                for (const auto& [port, peer] : md.config().uart_peers) {
+                    py::list steps;
+                    for (const auto& st : peer.steps) {
+                        const char* kind = st.kind == ScriptStep::Kind::expect ? "expect"
+                                           : st.kind == ScriptStep::Kind::send ? "send"
+                                                                               : "delay";
+                        steps.append(
+                            py::make_tuple(kind, py::bytes(st.text), to_seconds(st.delay)));
+                    }
+                    out[py::int_(port)] = steps;
+                }
+                return out;
+            },
+            "The scenario's uart: scripted devices: {UART number: [(kind, text, seconds)]}.");
 }
 
 }  // namespace qpysim::py_bindings

@@ -276,9 +276,26 @@ def build_schema() -> dict:
             },
             "faults": {"type": "array", "items": {"$ref": "#/$defs/fault"}},
             "timeline": {"type": "array", "items": timeline_entry},
+            "uart": {
+                "type": "object",
+                "description": "devices wired to the module's UARTs, by UART number (0-6): "
+                               "their script runs in device time once the app opens the UART",
+                "propertyNames": {"pattern": "^[0-6]$"},
+                "additionalProperties": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"script": {"type": "array", "items": _uart_step()}},
+                },
+            },
         },
         "$defs": _fault_defs(),
     }
+
+
+def _uart_step() -> dict:
+    """One step of a UART's scripted device: expect, send or delay (no close/reset)."""
+    return {"type": "object", "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+            "properties": {k: v for k, v in _STEP.items() if k in ("expect", "send", "delay")}}
 
 
 def main() -> None:

@@ -7,6 +7,11 @@ module's receive buffer grows as needed. What the app writes reaches the PC at
 once. A line thread (a device daemon thread, as the firmware's UART driver
 task) moves arriving bytes into the buffer and calls the app's set_callback
 function with (0, port, size) for each piece.
+
+A scenario's `uart: {N: {script: [...]}}` wires a scripted device to UART N:
+from when the app opens the UART, its steps run in device time: `send: TEXT`
+types TEXT into the module, `expect: TEXT` waits until the app has written
+TEXT (what came before it is skipped), `delay: D` waits.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ class UartLine:
         self._wire_free_ns = 0  # when the wire towards the module is idle again
         self.callback = None
         self.on_write = None  # a bridge's hook: called with each write's bytes
+        self.script = None  # the scenario's scripted device: [(kind, text, seconds)]
+        self._script_heard = bytearray()  # what the app wrote, for its expect steps
+        self._script_wake = _core.Semaphore(device.modem, 0, 1)
+        self._script_started = False
 
     # ---------------------------------------------------------------- the PC's side
 
@@ -71,9 +80,36 @@ class UartLine:
         with self._lock:
             self._tx += data
             hook = self.on_write
+            if self.script is not None:
+                self._script_heard += data
+        if self.script is not None:
+            self._script_wake.release()
         if hook is not None:
             hook(data)
         return len(data)
+
+    def opened(self) -> None:
+        """The app opened the UART: a scripted device starts its steps."""
+        with self._lock:
+            start = self.script is not None and not self._script_started
+            self._script_started = True
+        if start:
+            self._dev.start_thread(self._play, name=f"UART{self.port} device", daemon=True)
+
+    def _play(self) -> None:
+        for kind, text, seconds in self.script:
+            if kind == "send":
+                self.send(text)
+            elif kind == "delay":
+                self._dev.modem.sleep(seconds)
+            else:  # expect: what the app wrote up to and with the text
+                while True:
+                    with self._lock:
+                        at = self._script_heard.find(text)
+                        if at >= 0:
+                            del self._script_heard[:at + len(text)]
+                            break
+                    self._script_wake.acquire(None)
 
     def read(self, n: int) -> bytes:
         with self._lock:
@@ -130,6 +166,7 @@ class UartMixin:
         with self._import_lock:
             if port not in lines:
                 lines[port] = UartLine(self, port)
+                lines[port].script = self.modem.uart_peers().get(port)
             return lines[port]
 
     def bridge_uart(self, port: int, spec: str) -> "Bridge":

@@ -286,4 +286,35 @@ std::string ConfigReader::join(const std::vector<std::string>& v) {
     return out;
 }
 
+ScriptStep parse_script_step(const ConfigReader& r, const YAML::Node& n, bool words) {
+    ScriptStep step;
+    const std::string one_of = words ? "close, reset, or one of expect/send/delay: TEXT"
+                                     : "one of expect/send/delay: TEXT";
+    if (n.IsScalar()) {
+        const std::string word = n.Scalar();
+        if (words && word == "close") {
+            step.kind = ScriptStep::Kind::close;
+        } else if (words && word == "reset") {
+            step.kind = ScriptStep::Kind::reset;
+        } else {
+            r.fail(n.Mark(), "a script step is " + one_of + "; got '" + word + "'");
+        }
+        return step;
+    }
+    r.expect_map(n, "a script step");
+    if (n.size() != 1) r.fail(n.Mark(), "a script step has exactly one of expect, send, delay");
+    r.check_keys(n, {"expect", "send", "delay"}, "a script step");
+    if (const auto v = n["expect"]) {
+        step.kind = ScriptStep::Kind::expect;
+        step.text = r.scalar(v, "expect");
+    } else if (const auto sv = n["send"]) {
+        step.kind = ScriptStep::Kind::send;
+        step.text = r.scalar(sv, "send");
+    } else {
+        step.kind = ScriptStep::Kind::delay;
+        step.delay = r.duration(n["delay"], "delay");
+    }
+    return step;
+}
+
 }  // namespace qpysim

@@ -77,4 +77,9 @@ class ConfigReader {
     std::string base_dir_;
 };
 
+// A script step: {expect: TEXT}, {send: TEXT} or {delay: D}, and where `words`
+// allows them the words close and reset (a TCP dialogue has a connection to end;
+// a UART has none).
+ScriptStep parse_script_step(const ConfigReader& r, const YAML::Node& n, bool words);
+
 }  // namespace qpysim

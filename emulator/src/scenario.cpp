@@ -462,6 +462,25 @@ void parse_network(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
+// uart: {N: {script: [steps]}}: a device wired to UART N (0-6), played in device
+// time from when the app opens the UART.
+void parse_uart(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
+    r.expect_map(node, "uart");
+    for (const auto& kv : node) {
+        const auto port = r.number(kv.first, "uart: a UART number", 0, 6);
+        if (port != static_cast<int>(port)) r.fail(kv.first.Mark(), "uart: a UART number is 0..6");
+        r.expect_map(kv.second, "uart: a UART's device");
+        r.check_keys(kv.second, {"script"}, "uart: a UART's device");
+        UartPeer peer;
+        if (const auto script = kv.second["script"]) {
+            if (!script.IsSequence()) r.fail(script.Mark(), "uart: script must be a list of steps");
+            for (const auto& step : script)
+                peer.steps.push_back(parse_script_step(r, step, false));
+        }
+        s.uart[static_cast<int>(port)] = std::move(peer);
+    }
+}
+
 void parse_pdp(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "pdp must be a list of contexts");
     for (const auto& n : node) {
@@ -594,10 +613,11 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     s.source = source;
     if (!root || root.IsNull()) throw ScenarioError(source + ": the scenario is empty");
     r.expect_map(root, "a scenario");
-    r.check_keys(root,
-                 {"version", "name", "description", "module", "dialect", "clock", "seed", "sim",
-                  "network", "pdp", "dns", "forward", "hosts", "link", "faults", "timeline"},
-                 "the scenario");
+    r.check_keys(
+        root,
+        {"version", "name", "description", "module", "dialect", "clock", "seed", "sim", "network",
+         "pdp", "dns", "forward", "hosts", "link", "faults", "timeline", "uart"},
+        "the scenario");
     if (const auto n = root["version"]) {
         const auto v = r.unsigned_int(n, "version");
         if (v != 1) r.fail(n.Mark(), "version must be 1 (the only schema version so far)");
@@ -618,6 +638,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["link"]) parse_link(r, n, s);
     if (const auto n = root["faults"]) parse_faults(r, n, s);
     if (const auto n = root["timeline"]) parse_timeline(r, n, s);
+    if (const auto n = root["uart"]) parse_uart(r, n, s);
     return s;
 }
 
@@ -652,6 +673,8 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
     if (s.line_cost) config.line_cost = s.line_cost;
     for (const auto& e : s.timeline)
         config.timeline.push_back(e);
+    for (const auto& [port, peer] : s.uart)
+        config.uart_peers[port] = peer;
     // Every peer in-process: virtual time unless the scenario says otherwise.
     if (!s.clock && !s.hosts.empty() && s.forward.empty()) config.clock = ClockMode::virtual_time;
 }
@@ -693,6 +716,10 @@ std::string describe(const Scenario& s) {
                 o << "\n";
             }
         }
+    }
+    for (const auto& [port, peer] : s.uart) {
+        o << "  uart:    UART" << port << ", a scripted device (" << peer.steps.size()
+          << (peer.steps.size() == 1 ? " step" : " steps") << ")\n";
     }
     if (!s.forward.empty()) {
         o << "  forward: " << s.forward.size() << " destination"

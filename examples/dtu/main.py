@@ -3,7 +3,10 @@ server answers goes back out of the UART. The server and the UART settings
 are in /usr/dtu_config.json.
 
     qpysim run --scenario examples/dtu/dtu.yaml --timeout 60 examples/dtu/main.py
+    qpysim run --scenario examples/dtu/sensor.yaml --timeout 60 examples/dtu/main.py
     qpysim run --uart 2=tcp:7002 examples/dtu/main.py   # then: nc 127.0.0.1 7002
+
+sensor.yaml adds a scripted sensor on UART2 that sends readings.
 
 The second needs the server of dtu_config.json on the PC's network.
 """

@@ -38,7 +38,30 @@ TEST(scenario_errors, unknown_key_names_line_column_and_choices) {
     EXPECT_EQ(error_of("name: x\ndsn:\n  a: 1.2.3.4\n"),
               "s.yaml:2:1: unknown key 'dsn' in the scenario (expected one of version, name, "
               "description, module, dialect, clock, seed, sim, network, pdp, dns, forward, hosts, "
-              "link, faults, timeline)");
+              "link, faults, timeline, uart)");
+}
+
+TEST(scenario_parse, uart_devices_are_scripts_of_expect_send_delay) {
+    const Scenario s = parse_scenario(
+        "uart:\n  2:\n    script: [{delay: 1.5s}, {send: \"hi\\n\"}, {expect: OK}]\n", "s.yaml");
+    ASSERT_EQ(s.uart.size(), 1u);
+    const auto& steps = s.uart.at(2).steps;
+    ASSERT_EQ(steps.size(), 3u);
+    EXPECT_EQ(steps[0].kind, ScriptStep::Kind::delay);
+    EXPECT_EQ(steps[0].delay, from_seconds(1.5));
+    EXPECT_EQ(steps[1].kind, ScriptStep::Kind::send);
+    EXPECT_EQ(steps[1].text, "hi\n");
+    EXPECT_EQ(steps[2].kind, ScriptStep::Kind::expect);
+    ModemConfig c;
+    apply_scenario(s, c);
+    EXPECT_EQ(c.uart_peers.at(2).steps.size(), 3u);
+}
+
+TEST(scenario_errors, a_uart_is_0_to_6_and_has_no_connection_to_close) {
+    EXPECT_NE(error_of("uart: {7: {script: []}}\n").find("s.yaml:1:8: uart: a UART number"),
+              std::string::npos);
+    EXPECT_EQ(error_of("uart: {2: {script: [close]}}\n"),
+              "s.yaml:1:21: a script step is one of expect/send/delay: TEXT; got 'close'");
 }
 
 TEST(scenario_errors, bad_address_points_at_the_value) {

@@ -384,3 +384,34 @@ def test_a_uart_bridged_to_a_pty(tmp_path):
     finally:
         proc.terminate()
         proc.communicate(timeout=30)
+
+
+def test_a_scripted_device_on_a_uart_from_the_scenario(tmp_path):
+    """examples/dtu/sensor.yaml: a sensor on UART2 sends readings and waits for
+    the server's answer to come back out of the UART, all in device time."""
+    folder = dtu_folder(tmp_path)
+    shutil.copy(ROOT / "examples" / "dtu" / "sensor.yaml", folder)
+    with qpysim.Device(scenario=str(folder / "sensor.yaml")) as dev:
+        dev.start(str(folder / "main.py"), timeout=120)
+        dev.expect(r"uart -> server b'temp=21.5'")
+        first = dev.modem.now()
+        dev.expect(r"server -> uart b'temp=21.5\\n'")
+        dev.expect(r"uart -> server b'temp=21.7'")
+        second = dev.modem.now()
+        dev.expect(r"server -> uart b'temp=21.7\\n'")
+        dev.close()
+    assert 5 < first < 6 and 10 < second - first < 11
+
+
+@pytest.mark.parametrize("uart, said", [
+    ("{9: {script: []}}", "uart: a UART number"),
+    ("{2: {script: [close]}}", "a script step is one of expect/send/delay: TEXT; got 'close'"),
+    ("{2: {baud: 9600}}", "baud"),
+    ("{2: {script: [{send: a, expect: b}]}}", "a script step has exactly one of"),
+])
+def test_bad_uart_scenarios_are_named(tmp_path, uart, said):
+    (tmp_path / "s.yaml").write_text(f"uart: {uart}\n")
+    r = subprocess.run([str(BIN), "check", str(tmp_path / "s.yaml")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
+    assert "s.yaml:1:" in r.stderr + r.stdout

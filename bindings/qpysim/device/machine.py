@@ -89,6 +89,7 @@ class UART:
         self._line = _dev.uart(self._port) if self._port <= 6 else None
         if self._line is not None:
             self._line.baud = baudrate
+            self._line.opened()
 
     def __repr__(self):
         baud, bits, parity, stop, flow = self._config

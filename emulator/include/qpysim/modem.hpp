@@ -26,6 +26,7 @@
 #include "qpysim/profile.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scheduler.hpp"
+#include "qpysim/script_step.hpp"
 #include "qpysim/services.hpp"
 #include "qpysim/socket.hpp"
 #include "qpysim/timeline.hpp"
@@ -44,6 +45,9 @@ inline constexpr const char* kRestartReason = "the script restarted the module";
 
 struct ModemConfig {
     ClockMode clock = ClockMode::real;
+    // The scenario's uart: scripted devices, by UART number (the device
+    // runtime plays them; the core only carries them).
+    std::map<int, UartPeer> uart_peers;
     std::string module = "EC600U";
     std::string dialect = "quecpython";
     std::uint64_t seed = 1;

@@ -12,6 +12,7 @@
 #include "qpysim/cellular.hpp"
 #include "qpysim/error.hpp"
 #include "qpysim/faults.hpp"
+#include "qpysim/script_step.hpp"
 #include "qpysim/services.hpp"
 #include "qpysim/time.hpp"
 #include "qpysim/timeline.hpp"
@@ -57,6 +58,8 @@ struct Scenario {
     // link:, faults: and timeline:, all as timeline entries (link: and faults:
     // are entries at 0 s), in file order.
     std::vector<TimelineEntry> timeline;
+    // uart: the devices wired to the module's UARTs, by UART number.
+    std::map<int, UartPeer> uart;
 };
 
 // "250ms", "1.5s", "5m", "1h", or a number of seconds. nullopt if malformed.

@@ -15,50 +15,12 @@ namespace qpysim::services {
 
 namespace {
 
-struct ScriptStep {
-    enum class Kind { expect, send, delay, close, reset };
-    Kind kind = Kind::send;
-    std::string text;  // expect / send
-    Duration delay{0};
-};
-
 struct ScriptConfig final : ServiceConfig {
     std::vector<ScriptStep> steps;
     std::string summary() const override {
         return std::to_string(steps.size()) + (steps.size() == 1 ? " step" : " steps");
     }
 };
-
-ScriptStep parse_step(const ConfigReader& r, const YAML::Node& n) {
-    ScriptStep step;
-    if (n.IsScalar()) {
-        const std::string word = n.Scalar();
-        if (word == "close") {
-            step.kind = ScriptStep::Kind::close;
-        } else if (word == "reset") {
-            step.kind = ScriptStep::Kind::reset;
-        } else {
-            r.fail(n.Mark(),
-                   "a script step is close, reset, or one of expect/send/delay: TEXT; got '" +
-                       word + "'");
-        }
-        return step;
-    }
-    r.expect_map(n, "a script step");
-    if (n.size() != 1) r.fail(n.Mark(), "a script step has exactly one of expect, send, delay");
-    r.check_keys(n, {"expect", "send", "delay"}, "a script step");
-    if (const auto v = n["expect"]) {
-        step.kind = ScriptStep::Kind::expect;
-        step.text = r.scalar(v, "expect");
-    } else if (const auto sv = n["send"]) {
-        step.kind = ScriptStep::Kind::send;
-        step.text = r.scalar(sv, "send");
-    } else {
-        step.kind = ScriptStep::Kind::delay;
-        step.delay = r.duration(n["delay"], "delay");
-    }
-    return step;
-}
 
 class ScriptSession final : public Session {
   public:
@@ -139,7 +101,7 @@ ServiceKind script_service() {
                 if (!n.IsSequence()) r.fail(n.Mark(), "script must be a list of steps");
                 auto c = std::make_shared<ScriptConfig>();
                 for (const auto& step : n)
-                    c->steps.push_back(parse_step(r, step));
+                    c->steps.push_back(parse_script_step(r, step, true));
                 return c;
             },
             [](ServiceContext ctx, std::shared_ptr<const ServiceConfig> config) {
