@@ -132,7 +132,7 @@ class UART:
 
     def any(self):
         _charge()
-        return self._need_line().any() if self._line is not None else 0
+        return self._line.any() if self._line is not None else 0
 
     def set_callback(self, fn):
         if fn is not None and not callable(fn):
@@ -351,12 +351,13 @@ class Timer:
             self._os = _dev.module("osTimer")()
         # osTimer takes a machine word of ms: 24.8 days at most, where Helios takes
         # a uint32 (49.7 days); only the no-period default reaches past it.
-        self._os.start(min(ms, 0x7FFFFFFF), 1 if mode == self.PERIODIC else 0, self._fire)
+        self._periodic = mode == self.PERIODIC
+        self._os.start(min(ms, 0x7FFFFFFF), 1 if self._periodic else 0, self._fire)
         self._running = True
         return 0
 
     def _fire(self, _):
-        if not self._os._cyclic:  # a one-shot timer has run out
+        if not self._periodic:  # a one-shot timer has run out
             self._running = False
         if self._callback is not None:
             self._callback(self)

@@ -104,8 +104,7 @@ class Task:
         return self._outcome()
 
     def _wait_for_end(self, task):
-        self._waiters.append(task)
-        task._holder = self._waiters
+        _hold(task, self._waiters)
         task._on = self
 
 
@@ -131,6 +130,24 @@ def _queue(item, at_ms=None):
     if isinstance(item, Task):
         item._entry = entry
     _heapq.heappush(_state.queue, entry)
+
+
+def _hold(task, waiting):
+    """Put a suspended task in the list `waiting` (a task's waiters, an Event's,
+    a Lock's); _wake takes it out."""
+    waiting.append(task)
+    task._holder = waiting
+
+
+def _wait_in(waiting):
+    """Awaited: the running task waits in `waiting` until it is woken."""
+    return _Suspend(lambda task: _hold(task, waiting))
+
+
+def _wake(task):
+    """Queue a task that was taken out of the list it waited in."""
+    task._holder = task._on = None
+    _queue(task)
 
 
 def _unqueue(task):
@@ -191,8 +208,7 @@ def _wait_streams(timeout_ms):
                 entry[which] = None
                 task._io = None
                 _queue(task)
-    for entry in list(_state.streams.values()):
-        _rearm(entry[2], entry)
+        _rearm(stream, entry)  # what the woken tasks waited for is no longer watched
 
 
 def _finish(task, result=None, error=None):
@@ -201,8 +217,7 @@ def _finish(task, result=None, error=None):
     waiters, task._waiters = task._waiters, []
     for w in waiters:
         if isinstance(w, Task):
-            w._holder = w._on = None
-            _queue(w)
+            _wake(w)
         else:
             w(task)
     if not waiters and error is not None and not isinstance(error, CancelledError):
@@ -367,8 +382,7 @@ async def gather(*aws, return_exceptions=False):
             failed[0] = failed[0] or t._error
         elif pending:
             return
-        _unqueue(me)
-        _queue(me)
+        _wake(me)
 
     gathering = []
     if failed[0] is None and pending:
@@ -415,19 +429,14 @@ class Event:
         self.state = True
         waiting, self._waiting = self._waiting, []
         for task in waiting:
-            task._holder = None
-            _queue(task)
+            _wake(task)
 
     def clear(self):
         self.state = False
 
     async def wait(self):
         if not self.state:
-            def arm(task):
-                self._waiting.append(task)
-                task._holder = self._waiting
-
-            await _Suspend(arm)
+            await _wait_in(self._waiting)
         return True
 
 
@@ -466,20 +475,15 @@ class Lock:
             raise RuntimeError("Lock not acquired")
         if self._waiting:  # handed to the first waiter
             self._owner = self._waiting.pop(0)
-            self._owner._holder = None
-            _queue(self._owner)
+            _wake(self._owner)
         else:
             self._owner = None
 
     async def acquire(self):
         me = current_task()
         if self._owner is not None:
-            def arm(task):
-                self._waiting.append(task)
-                task._holder = self._waiting
-
             try:
-                await _Suspend(arm)
+                await _wait_in(self._waiting)
             except CancelledError:
                 if self._owner is me:  # it was handed over as we were cancelled
                     self.release()
@@ -516,13 +520,18 @@ class Stream:
 
     aclose = wait_closed
 
+    async def _when_ready(self, read, *args):
+        """read(*args) of the stream once it gives something (None: not yet)."""
+        while True:
+            await _wait_io(self.s, 0)
+            got = read(*args)
+            if got is not None:
+                return got
+
     async def read(self, n=-1):
         got = b""
         while True:
-            await _wait_io(self.s, 0)
-            more = self.s.read(n)
-            if more is None:
-                continue
+            more = await self._when_ready(self.s.read, n)
             if n >= 0:
                 return more
             if not more:
@@ -536,10 +545,7 @@ class Stream:
     async def readexactly(self, n):
         got = b""
         while n:
-            await _wait_io(self.s, 0)
-            more = self.s.read(n)
-            if more is None:
-                continue
+            more = await self._when_ready(self.s.read, n)
             if not more:
                 raise EOFError
             got += more
@@ -549,10 +555,7 @@ class Stream:
     async def readline(self):
         line = b""
         while True:
-            await _wait_io(self.s, 0)
-            more = self.s.readline()
-            if more is None:
-                continue
+            more = await self._when_ready(self.s.readline)
             line += more
             if not more or line[-1:] in (b"\n", "\n"):
                 return line

@@ -1,13 +1,8 @@
 """machine: QuecPython's UART (bridged to the PC), Pin, ExtInt, Timer, WDT and RTC; the rest is not emulated yet."""
 from typing import Any, Callable, Optional, Tuple, Union
 
-class UART:
-    UART0: int
-    UART1: int
-    UART2: int
-    UART3: int
-    UART4: int
-    REPL_UART: int
+class _GPIOs:
+    """GPIO1..GPIO47: Pin, UART (for control_485) and ExtInt carry the numbers."""
     GPIO1: int
     GPIO2: int
     GPIO3: int
@@ -55,6 +50,14 @@ class UART:
     GPIO45: int
     GPIO46: int
     GPIO47: int
+
+class UART(_GPIOs):
+    UART0: int
+    UART1: int
+    UART2: int
+    UART3: int
+    UART4: int
+    REPL_UART: int
     def __init__(self, port: int, baudrate: int, bits: int, parity: int, stop: int,
                  flow: int) -> None: ...
     def init(self, baudrate: int, bits: int, parity: int, stop: int, flow: int) -> None: ...
@@ -92,59 +95,12 @@ class RTC:
     def datetime(self, value: Optional[Tuple[int, int, int, int, int, int, int, int]] = ...
                  ) -> Union[Tuple[int, int, int, int, int, int, int, int], int]: ...
 
-class Pin:
+class Pin(_GPIOs):
     IN: int
     OUT: int
     PULL_DISABLE: int
     PULL_PU: int
     PULL_PD: int
-    GPIO1: int
-    GPIO2: int
-    GPIO3: int
-    GPIO4: int
-    GPIO5: int
-    GPIO6: int
-    GPIO7: int
-    GPIO8: int
-    GPIO9: int
-    GPIO10: int
-    GPIO11: int
-    GPIO12: int
-    GPIO13: int
-    GPIO14: int
-    GPIO15: int
-    GPIO16: int
-    GPIO17: int
-    GPIO18: int
-    GPIO19: int
-    GPIO20: int
-    GPIO21: int
-    GPIO22: int
-    GPIO23: int
-    GPIO24: int
-    GPIO25: int
-    GPIO26: int
-    GPIO27: int
-    GPIO28: int
-    GPIO29: int
-    GPIO30: int
-    GPIO31: int
-    GPIO32: int
-    GPIO33: int
-    GPIO34: int
-    GPIO35: int
-    GPIO36: int
-    GPIO37: int
-    GPIO38: int
-    GPIO39: int
-    GPIO40: int
-    GPIO41: int
-    GPIO42: int
-    GPIO43: int
-    GPIO44: int
-    GPIO45: int
-    GPIO46: int
-    GPIO47: int
     def __init__(self, gpio: int, dir: int = ..., pull: int = ..., value: int = ...) -> None: ...
     def init(self, dir: int = ..., pull: int = ..., value: int = ...) -> None: ...
     def read(self) -> int: ...
@@ -155,60 +111,13 @@ class Pin:
     def set_dir(self, dir: int) -> int: ...
     def get_dir(self) -> int: ...
 
-class ExtInt:
+class ExtInt(_GPIOs):
     IRQ_RISING: int
     IRQ_FALLING: int
     IRQ_RISING_FALLING: int
     PULL_DISABLE: int
     PULL_PU: int
     PULL_PD: int
-    GPIO1: int
-    GPIO2: int
-    GPIO3: int
-    GPIO4: int
-    GPIO5: int
-    GPIO6: int
-    GPIO7: int
-    GPIO8: int
-    GPIO9: int
-    GPIO10: int
-    GPIO11: int
-    GPIO12: int
-    GPIO13: int
-    GPIO14: int
-    GPIO15: int
-    GPIO16: int
-    GPIO17: int
-    GPIO18: int
-    GPIO19: int
-    GPIO20: int
-    GPIO21: int
-    GPIO22: int
-    GPIO23: int
-    GPIO24: int
-    GPIO25: int
-    GPIO26: int
-    GPIO27: int
-    GPIO28: int
-    GPIO29: int
-    GPIO30: int
-    GPIO31: int
-    GPIO32: int
-    GPIO33: int
-    GPIO34: int
-    GPIO35: int
-    GPIO36: int
-    GPIO37: int
-    GPIO38: int
-    GPIO39: int
-    GPIO40: int
-    GPIO41: int
-    GPIO42: int
-    GPIO43: int
-    GPIO44: int
-    GPIO45: int
-    GPIO46: int
-    GPIO47: int
     def __init__(self, pin: int, mode: int, pull: int, callback: Optional[Callable[[list], Any]],
                  fast: int = ..., filter_time: int = ...) -> None: ...
     def enable(self) -> int: ...
