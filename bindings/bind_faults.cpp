@@ -60,6 +60,7 @@ py::dict fault_dict(const Fault& f) {
 void bind_faults(py::module_& m) {
     m.attr("REBOOT_REASON") = kRebootReason;
     m.attr("RESTART_REASON") = kRestartReason;
+    m.attr("GPIO_COUNT") = Peripherals::kGpioCount;
     m.def(
         "fault_kinds",
         [] {
@@ -134,7 +135,34 @@ void bind_faults(py::module_& m) {
                 }
                 return out;
             },
-            "The scenario's uart: scripted devices: {UART number: [(kind, text, seconds)]}.");
+            "The scenario's uart: scripted devices: {UART number: [(kind, text, seconds)]}.")
+        .def(
+            "pin_drive",
+            [](Modem& md, int gpio) -> std::optional<int> {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().pin_drive(gpio);
+            },
+            py::arg("gpio"), "The level a pin fault holds GPIOn at, or None.")
+        .def(
+            "uart_accept",
+            [](Modem& md, int port, std::size_t buffered, std::size_t arriving) {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().accept(port, buffered, arriving, md.trace(),
+                                               md.sched().now());
+            },
+            py::arg("port"), py::arg("buffered"), py::arg("arriving"),
+            "How many of `arriving` bytes fit in UART port's receive FIFO with `buffered` "
+            "unread (a uart_overrun fault); the rest are lost and traced.")
+        .def(
+            "uart_lost",
+            [](Modem& md, int port) {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().uart_lost(port);
+            },
+            py::arg("port"), "Bytes UART port has lost to overruns since power-on.");
 }
 
 }  // namespace qpysim::py_bindings

@@ -1,28 +1,39 @@
 """The module's GPIO pins as the PC sees them: Device.pin(n).
 
-A pin the app drives (Pin.OUT) shows the PC the level it wrote; a pin the app
-reads (Pin.IN) reads what the PC (a test, a scenario) sets with `.level`, or
-its pull when nothing drives it: PULL_PU reads 1, PULL_PD and PULL_DISABLE 0.
+A pin the app drives (Pin.OUT) shows the PC the level it wrote. A pin the app
+reads (Pin.IN) reads, first, the level a scenario's `pin` fault holds it at
+(kept by the core, so a timeline presses a button and a seed replays it);
+then what a test sets with `.level`; then its pull when nothing drives it:
+PULL_PU reads 1, PULL_PD and PULL_DISABLE 0.
 """
 
 from __future__ import annotations
 
 import threading
 
-GPIO_COUNT = 47  # GPIO1..GPIO47 on every model (the count per model is not modelled)
+from . import _core
+
+# GPIO1..GPIO47 on every model: the firmware's count per platform (PLAT_GPIO_NUM,
+# machine_pin.c:132) is in Helios's headers, which are not public.
+GPIO_COUNT = _core.GPIO_COUNT
 
 
 class PinLine:
     """One GPIO of one module: the app's side and the PC's."""
 
-    def __init__(self, number: int):
+    def __init__(self, number: int, device=None):
         self.number = number
-        self.direction = 1  # Pin.OUT, the firmware's default (machine_pin.c:148-151)
+        self._dev = device
+        # Until the app opens the pin (Pin sets the firmware's default, OUT:
+        # machine_pin.c:148-151), nothing on the module drives it: it reads
+        # what the PC drives.
+        self.direction = 0
         self.pull = 0
         self.output = 0  # what the app drives
         self._driven = None  # what the PC drives, None: nothing
         self._lock = threading.Lock()
         self.watchers = []  # called with (old, new) when the PC changes the level
+        self._seen = None  # the level the watchers last saw
 
     @property
     def level(self) -> int:
@@ -35,23 +46,34 @@ class PinLine:
         if value not in (0, 1, None):
             raise ValueError(f"pin level must be 0, 1 or None (not driven), not {value!r}")
         with self._lock:
-            old = self._read()
+            self._seen = self._read()
             self._driven = value
-            new = self._read()
-            watchers = list(self.watchers) if new != old else []
+        self.changed()
+
+    def changed(self) -> None:
+        """Something outside the app moved the pin (a test, a fault): the
+        watchers hear of an edge."""
+        with self._lock:
+            old, new = self._seen, self._read()
+            self._seen = new
+            watchers = list(self.watchers) if old is not None and new != old else []
         for watch in watchers:
             watch(old, new)
 
     def _read(self) -> int:
         if self.direction == 1:
             return self.output
+        held = None if self._dev is None else self._dev.modem.pin_drive(self.number)
+        if held is not None:
+            return held
         if self._driven is not None:
             return self._driven
         return 1 if self.pull == 1 else 0
 
     def read(self) -> int:
         with self._lock:
-            return self._read()
+            self._seen = self._read()
+            return self._seen
 
 
 class PinsMixin:
@@ -65,5 +87,5 @@ class PinsMixin:
         pins = self.__dict__.setdefault("_pin_lines", {})
         with self._import_lock:
             if number not in pins:
-                pins[number] = PinLine(number)
+                pins[number] = PinLine(number, self)
             return pins[number]

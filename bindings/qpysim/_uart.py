@@ -3,7 +3,8 @@ and a bridge of a UART to a TCP port on 127.0.0.1.
 
 Bytes sent to the module arrive at the line's baud rate in device time (10 bits
 a byte: start, 8 data, stop), and nothing is lost while the app reads: the
-module's receive buffer grows as needed. What the app writes reaches the PC at
+module's receive buffer grows as needed, unless a `uart_overrun` fault gives
+it a FIFO (the core decides what fits, counts and traces the rest). What the app writes reaches the PC at
 once. A line thread (a device daemon thread, as the firmware's UART driver
 task) moves arriving bytes into the buffer and calls the app's set_callback
 function with (0, port, size) for each piece.
@@ -67,6 +68,11 @@ class UartLine:
             self._tx.clear()
             self._tx_taken += len(out)
             return out
+
+    @property
+    def lost(self) -> int:
+        """Bytes sent to the module that a full receive FIFO lost (uart_overrun)."""
+        return self._dev.modem.uart_lost(self.port)
 
     @property
     def written(self) -> int:
@@ -145,11 +151,12 @@ class UartLine:
             if self._wire_free_ns > now:
                 modem.sleep((self._wire_free_ns - now) / 1e9)
             with self._lock:
-                self._rx += piece
-                callback = self.callback
+                kept = modem.uart_accept(self.port, len(self._rx), len(piece))
+                self._rx += piece[:kept]
+                callback = self.callback if kept else None
             if callback is not None:
                 try:
-                    callback((0, self.port, len(piece)))
+                    callback((0, self.port, kept))
                 except Exception as e:  # noqa: BLE001 - the firmware prints it and goes on
                     from ._runtime import print_exception
 

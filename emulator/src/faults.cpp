@@ -269,6 +269,9 @@ void register_builtin_faults(FaultRegistry& r) {
     r.add(faults::module_limit_kind("sockets"));
     r.add(faults::module_limit_kind("sndbuf"));
     r.add(faults::module_limit_kind("rcvbuf"));
+    // Peripherals.
+    r.add(faults::pin_kind());
+    r.add(faults::uart_overrun_kind());
     // Virtual services: what a server answers.
     r.add(faults::http_status_kind());
     r.add(faults::http_delay_kind());

@@ -415,3 +415,97 @@ def test_bad_uart_scenarios_are_named(tmp_path, uart, said):
                        text=True, timeout=60)
     assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
     assert "s.yaml:1:" in r.stderr + r.stdout
+
+
+def test_a_pin_fault_on_the_timeline_presses_a_button(tmp_path):
+    """A `pin` fault holds an input low for its `for`: Pin.value() reads it, ExtInt
+    calls back at the fault's device time, and the run goes on while presses
+    are ahead. A fault's level wins over what a test set."""
+    (tmp_path / "door.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        timeline:
+          - {at: 3s, for: 500ms, fault: {kind: pin, gpio: 5, level: 0}}
+          - {every: 10s, start: 10s, count: 2, for: 1s, fault: {kind: pin, gpio: 5}}
+    """))
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import ExtInt, Pin
+        import utime
+        def pressed(args):
+            print('press', args, utime.ticks_ms())
+        e = ExtInt(ExtInt.GPIO5, ExtInt.IRQ_FALLING, ExtInt.PULL_PU, pressed)
+        e.enable()
+        p = Pin(Pin.GPIO5, Pin.IN, Pin.PULL_PU)
+        print('level', p.value())
+        utime.sleep_ms(3200)
+        print('held', p.value())
+        utime.sleep_ms(1000)
+        print('let go', p.value(), e.read_count(0))
+    """))
+    with qpysim.Device(scenario=str(tmp_path / "door.yaml")) as dev:
+        dev.pin(5).level = 1  # the test holds it high: the fault still pulls it low
+        result = dev.run(str(tmp_path / "main.py"), timeout=60)
+        assert dev.pin(5).level == 1 and dev.modem.now() == pytest.approx(21)
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "level 1", "press [5, 1] 3000", "held 0", "let go 1 [0, 1]",
+        "press [5, 1] 10000", "press [5, 1] 20000"]
+
+
+def test_a_pin_fault_applied_by_a_test_moves_a_pin_nobody_opened(tmp_path):
+    with qpysim.Device(clock="virtual") as dev:
+        line = dev.pin(7)
+        assert line.level == 0  # nothing drives it, no pull: low
+        fid = dev.faults.apply("pin", gpio=7, level=1)
+        assert line.level == 1
+        dev.faults.lift(fid)
+        assert line.level == 0
+        with pytest.raises(ValueError, match="gpio must be a whole number from 1 to 47"):
+            dev.faults.apply("pin", gpio=48)
+
+
+def test_uart_overrun_keeps_the_fifo_and_loses_the_newest_bytes(tmp_path):
+    """With a 256-byte FIFO, 300 bytes sent to an app that sleeps: any() is 256,
+    44 bytes are lost, counted and traced; lifted, nothing is lost again."""
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import UART
+        import utime
+        u = UART(UART.UART2, 115200, 8, 0, 1, 0)
+        print('open')
+        utime.sleep(1)
+        print('any', u.any())
+        data = u.read(1000)
+        print(len(data), data[-4:])
+        utime.sleep(1)
+        print('after lift', u.any())
+    """))
+    with qpysim.Device(clock="virtual", trace_in_memory=True) as dev:
+        fid = dev.faults.apply("uart_overrun", name="slow-reader", uart=2, size=256)
+        line = dev.uart(2)
+        dev.start(str(tmp_path / "main.py"))
+        dev.expect("^open$")
+        line.send(bytes(range(100)) * 3)
+        dev.expect("^any ")
+        dev.faults.lift(fid)
+        line.send(b"z" * 300)
+        result = dev.wait()
+        trace = [t for t in dev.modem.trace_lines() if '"ev":"uart"' in t]
+        lost = line.lost
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "open", "any 256", "256 b'4567'", "after lift 300"]
+    assert lost == 44
+    assert len(trace) == 1 and '"lost":44,"fifo":256,"fault":"slow-reader"' in trace[0]
+
+
+@pytest.mark.parametrize("fault, said", [
+    ("{kind: pin}", "fault 'pin' (pin): gpio is required"),
+    ("{kind: pin, gpio: 3, level: 2}", "level"),
+    ("{kind: uart_overrun, uart: 9}", "uart"),
+    ("{kind: uart_overrun, size: 0}", "size must be 1 byte..1MB"),
+])
+def test_bad_peripheral_faults_are_named(tmp_path, fault, said):
+    (tmp_path / "s.yaml").write_text(f"faults:\n  - {fault}\n")
+    r = subprocess.run([str(BIN), "check", str(tmp_path / "s.yaml")], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
+    assert "s.yaml:2:" in r.stderr + r.stdout

@@ -92,6 +92,15 @@ def test_the_table_of_shipped_scenarios_lists_every_one():
     assert sorted(listed) == sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml"))
 
 
+def test_every_fault_kind_has_its_section():
+    from qpysim import _core
+
+    faults = README.split("\n## Faults\n", 1)[1].split("\n## ", 1)[0]
+    sections = set(re.findall(r"^### (\w+)$", faults, re.M))
+    kinds = {kind[0] for kind in _core.fault_kinds()}
+    assert kinds <= sections, f"no README section for {sorted(kinds - sections)}"
+
+
 def test_the_error_quoted_for_a_bad_scenario_is_the_one_printed(tmp_path):
     quoted = " ".join(re.search(r"`(my\.yaml:\d+:\d+: [^`]*)`", README).group(1).split())
     (tmp_path / "my.yaml").write_text("version: 1\ndns:\n  a.example: nope\n")

@@ -129,6 +129,7 @@ struct LinkInfo {
 };
 
 struct Fault;
+class Peripherals;
 
 // The module as cellular and module faults see it (the Modem, lock held).
 class ModuleControl {
@@ -157,6 +158,8 @@ class ModuleControl {
     // An instant fault that acts on virtual services (mqtt_disconnect): each
     // service its match covers hears of it (Service::on_fault).
     virtual void act_on_services(const Fault& f) = 0;
+    // Pins and UARTs (pin, uart_overrun).
+    virtual Peripherals& peripherals() = 0;
 };
 
 // What a DNS fault decides for one lookup.

@@ -23,6 +23,7 @@
 #include "qpysim/faults.hpp"
 #include "qpysim/link.hpp"
 #include "qpysim/pcap.hpp"
+#include "qpysim/peripherals.hpp"
 #include "qpysim/profile.hpp"
 #include "qpysim/resolver.hpp"
 #include "qpysim/scheduler.hpp"
@@ -224,6 +225,8 @@ class Modem final : public LinkHost, private ModuleControl {
     const ModemConfig& config() const noexcept { return config_; }
     std::uint64_t seed() const noexcept { return config_.seed; }
     CoreLock lock() { return CoreLock(sched_); }
+    // Pins and UARTs as the world outside drives them (lock held).
+    Peripherals& peripherals() noexcept override { return peripherals_; }
     // PC port at which a device TCP server on `device_port` (a UDP socket bound
     // to it, with udp) is reachable (0: none).
     std::uint16_t exposed_port(std::uint16_t device_port, bool udp = false);
@@ -412,6 +415,8 @@ class Modem final : public LinkHost, private ModuleControl {
     // Timeline `after:` entries waiting for an event: event -> entry indexes.
     std::map<std::string, std::vector<std::size_t>> waiting_;
     std::map<std::size_t, std::uint64_t> triggered_;  // entry index -> occurrences so far
+    // A pin a fault changes is an event for ExtInt.
+    Peripherals peripherals_{[this](int gpio) { post_event(DeviceEvent{"pin", {gpio}}); }};
 };
 
 }  // namespace qpysim

@@ -40,6 +40,10 @@ FaultKind reboot_kind();
 // Module limits. `name` is sockets, sndbuf or rcvbuf.
 FaultKind module_limit_kind(const std::string& name);
 
+// Peripheral faults: what the world outside the module does to its lines.
+FaultKind pin_kind();
+FaultKind uart_overrun_kind();
+
 // Service faults: what a virtual service answers.
 FaultKind http_status_kind();
 FaultKind http_delay_kind();
