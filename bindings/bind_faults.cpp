@@ -137,6 +137,23 @@ void bind_faults(py::module_& m) {
             },
             "The scenario's uart: scripted devices: {UART number: [(kind, text, seconds)]}.")
         .def(
+            "i2c_devices",
+            [](const Modem& md) {
+                py::dict out;
+                for (const auto& [bus, devices] : md.config().i2c_devices) {
+                    py::dict on_bus;
+                    for (const auto& [address, dev] : devices) {
+                        py::dict regs;
+                        for (const auto& [reg, value] : dev.registers)
+                            regs[py::bytes(reg)] = py::bytes(value);
+                        on_bus[py::int_(address)] = regs;
+                    }
+                    out[py::int_(bus)] = on_bus;
+                }
+                return out;
+            },
+            "The scenario's i2c: devices: {bus: {7-bit address: {register: contents}}}.")
+        .def(
             "pin_drive",
             [](Modem& md, int gpio) -> std::optional<int> {
                 py::gil_scoped_release nogil;

@@ -17,8 +17,8 @@ import threading
 # ports/quectel/py/; the rest are in QuecPython's API reference and built from
 # its closed SDK.
 NOT_EMULATED: dict[str, str] = {
-    "machine": "ports/quectel/machine_*.c: I2C, SPI, LCD, KeyPad... (its UART, Pin, ExtInt, "
-               "Timer, WDT and RTC are emulated)",
+    "machine": "ports/quectel/machine_*.c: SPI, LCD, KeyPad... (its UART, Pin, ExtInt, "
+               "I2C, Timer, WDT and RTC are emulated)",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",
     "utils": "ports/quectel (utils)",

@@ -74,18 +74,3 @@ class PinLine:
         with self._lock:
             self._seen = self._read()
             return self._seen
-
-
-class PinsMixin:
-    """Device.pin(n): the module's GPIOn as the PC sees it."""
-
-    def pin(self, number: int) -> PinLine:
-        if isinstance(number, bool) or not isinstance(number, int) or \
-                not 1 <= number <= GPIO_COUNT:
-            raise ValueError(f"pin: number must be 1..{GPIO_COUNT} (GPIO1..GPIO{GPIO_COUNT}), "
-                             f"not {number!r}")
-        pins = self.__dict__.setdefault("_pin_lines", {})
-        with self._import_lock:
-            if number not in pins:
-                pins[number] = PinLine(number, self)
-            return pins[number]

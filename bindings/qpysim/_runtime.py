@@ -28,8 +28,7 @@ from ._result import (REASON_CALLBACKS_DONE, REASON_EXPECT_MISSING,  # noqa: F40
                       REASON_INTERRUPTED, REASON_POWER_DOWN, REASON_RESTART, REASON_SCRIPT_ENDED,
                       REASON_TERMINATED, REASON_TIME_LIMIT, DeviceRestart, RunResult, Terminated)
 from ._absent import check_stubs
-from ._pins import PinsMixin
-from ._uart import UartMixin
+from ._peripherals import PeripheralsMixin
 from ._faults import Faults
 from ._fs import DeviceFS
 from ._imports import ImportsMixin
@@ -56,7 +55,7 @@ class _DeviceThread:
         self.ended = False  # its function returned: the device no longer runs it
 
 
-class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin, UartMixin, PinsMixin):
+class Device(ImportsMixin, PeersMixin, ConsoleMixin, BackgroundMixin, PeripheralsMixin):
     """One emulated module: a core Modem plus the device modules a script imports."""
 
     def __init__(self, modem: _core.Modem | None = None, *, fs: str | None = None,

@@ -287,6 +287,26 @@ def build_schema() -> dict:
                     "properties": {"script": {"type": "array", "items": _uart_step()}},
                 },
             },
+            "i2c": {
+                "type": "object",
+                "description": "register-map devices on the module's I2C buses (0-3), by 7-bit "
+                               "address (0x44 or 68); register addresses and contents in hex",
+                "propertyNames": {"pattern": "^[0-3]$"},
+                "additionalProperties": {
+                    "type": "object",
+                    "propertyNames": {"pattern": "^(0[xX][0-7]?[0-9a-fA-F]|[0-9]{1,3})$"},
+                    "additionalProperties": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "properties": {"registers": {
+                            "type": "object",
+                            "propertyNames": {"pattern": "^([0-9a-fA-F]{2} ?)*$"},
+                            "additionalProperties": {
+                                "type": ["string", "integer"],
+                                "description": "the register's contents, bytes in hex"}}},
+                    },
+                },
+            },
         },
         "$defs": _fault_defs(),
     }

@@ -163,27 +163,6 @@ class UartLine:
                     print_exception(e)
 
 
-class UartMixin:
-    """Device.uart(n): the module's UART n as the PC sees it."""
-
-    def uart(self, port: int) -> UartLine:
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 6:
-            raise ValueError(f"uart: port must be 0..6 (UART0..UART6), not {port!r}")
-        lines = self.__dict__.setdefault("_uart_lines", {})
-        with self._import_lock:
-            if port not in lines:
-                lines[port] = UartLine(self, port)
-                lines[port].script = self.modem.uart_peers().get(port)
-            return lines[port]
-
-    def bridge_uart(self, port: int, spec: str) -> "Bridge":
-        """Bridge UART `port` to the PC as `spec` says: "tcp:PORT" (a listener on
-        127.0.0.1, one client at a time), "stdio" or "pty"; .address says where."""
-        bridge = open_bridge(spec)
-        bridge.attach(self, port)
-        return bridge
-
-
 def parse_uart_option(text: str) -> tuple:
     """`--uart N=SPEC` -> (N, SPEC)."""
     port, sep, spec = text.partition("=")

@@ -3,7 +3,9 @@
 #include "config_reader.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -481,6 +483,67 @@ void parse_uart(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     }
 }
 
+// Bytes written as hex digits, spaces allowed between them ("2c06", "6a 8c").
+std::string hex_bytes(const ConfigReader& r, const YAML::Node& n, const std::string& what) {
+    std::string digits;
+    for (const char c : r.scalar(n, what)) {
+        if (c == ' ') continue;
+        if (!std::isxdigit(static_cast<unsigned char>(c))) {
+            r.fail(n.Mark(), what + " must be bytes in hex like 2c06 or '6a 8c', got '" +
+                                 r.scalar(n, what) + "'");
+        }
+        digits += c;
+    }
+    if (digits.size() % 2 != 0) {
+        r.fail(n.Mark(), what + " must be whole bytes (an even number of hex digits), got '" +
+                             r.scalar(n, what) + "'");
+    }
+    std::string out;
+    for (std::size_t i = 0; i < digits.size(); i += 2)
+        out += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
+    return out;
+}
+
+// i2c: {BUS: {ADDRESS: {registers: {REG: BYTES}}}}: register-map devices on the
+// module's I2C buses (0-3, machine_iic.c:63), at 7-bit addresses (0x44 or 68).
+void parse_i2c(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
+    r.expect_map(node, "i2c");
+    for (const auto& bus : node) {
+        const auto id = r.number(bus.first, "i2c: a bus number", 0, 3);
+        if (id != static_cast<int>(id)) r.fail(bus.first.Mark(), "i2c: a bus number is 0..3");
+        r.expect_map(bus.second, "i2c: a bus's devices");
+        auto& devices = s.i2c[static_cast<int>(id)];
+        for (const auto& dev : bus.second) {
+            const std::string text = r.scalar(dev.first, "i2c: a device address");
+            const bool hex =
+                text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+            const std::string digits = hex ? text.substr(2) : text;
+            const bool ok = !digits.empty() && digits.size() <= 3 &&
+                            std::all_of(digits.begin(), digits.end(), [hex](char c) {
+                                return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+                                           : c >= '0' && c <= '9';
+                            });
+            const long address = ok ? std::stol(digits, nullptr, hex ? 16 : 10) : -1;
+            if (address < 0 || address > 127) {
+                r.fail(dev.first.Mark(),
+                       "i2c: a device address is a 7-bit address, 0..127 or 0x00..0x7f, got '" +
+                           text + "'");
+            }
+            r.expect_map(dev.second, "i2c: a device");
+            r.check_keys(dev.second, {"registers"}, "i2c: a device");
+            I2cDevice d;
+            if (const auto regs = dev.second["registers"]) {
+                r.expect_map(regs, "i2c: registers");
+                for (const auto& reg : regs) {
+                    d.registers[hex_bytes(r, reg.first, "i2c: a register address")] =
+                        hex_bytes(r, reg.second, "i2c: a register's contents");
+                }
+            }
+            devices[static_cast<int>(address)] = std::move(d);
+        }
+    }
+}
+
 void parse_pdp(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     if (!node.IsSequence()) r.fail(node.Mark(), "pdp must be a list of contexts");
     for (const auto& n : node) {
@@ -616,7 +679,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     r.check_keys(
         root,
         {"version", "name", "description", "module", "dialect", "clock", "seed", "sim", "network",
-         "pdp", "dns", "forward", "hosts", "link", "faults", "timeline", "uart"},
+         "pdp", "dns", "forward", "hosts", "link", "faults", "timeline", "uart", "i2c"},
         "the scenario");
     if (const auto n = root["version"]) {
         const auto v = r.unsigned_int(n, "version");
@@ -639,6 +702,7 @@ Scenario parse_scenario(const std::string& text, const std::string& source) {
     if (const auto n = root["faults"]) parse_faults(r, n, s);
     if (const auto n = root["timeline"]) parse_timeline(r, n, s);
     if (const auto n = root["uart"]) parse_uart(r, n, s);
+    if (const auto n = root["i2c"]) parse_i2c(r, n, s);
     return s;
 }
 
@@ -675,6 +739,7 @@ void apply_scenario(const Scenario& s, ModemConfig& config) {
         config.timeline.push_back(e);
     for (const auto& [port, peer] : s.uart)
         config.uart_peers[port] = peer;
+    config.i2c_devices = s.i2c;
     // Every peer in-process: virtual time unless the scenario says otherwise.
     if (!s.clock && !s.hosts.empty() && s.forward.empty()) config.clock = ClockMode::virtual_time;
 }
@@ -720,6 +785,14 @@ std::string describe(const Scenario& s) {
     for (const auto& [port, peer] : s.uart) {
         o << "  uart:    UART" << port << ", a scripted device (" << peer.steps.size()
           << (peer.steps.size() == 1 ? " step" : " steps") << ")\n";
+    }
+    for (const auto& [bus, devices] : s.i2c) {
+        for (const auto& [address, dev] : devices) {
+            char at[8];
+            std::snprintf(at, sizeof at, "0x%02x", address);
+            o << "  i2c:     I2C" << bus << " " << at << ", a device with " << dev.registers.size()
+              << (dev.registers.size() == 1 ? " register\n" : " registers\n");
+        }
     }
     if (!s.forward.empty()) {
         o << "  forward: " << s.forward.size() << " destination"

@@ -38,7 +38,7 @@ TEST(scenario_errors, unknown_key_names_line_column_and_choices) {
     EXPECT_EQ(error_of("name: x\ndsn:\n  a: 1.2.3.4\n"),
               "s.yaml:2:1: unknown key 'dsn' in the scenario (expected one of version, name, "
               "description, module, dialect, clock, seed, sim, network, pdp, dns, forward, hosts, "
-              "link, faults, timeline, uart)");
+              "link, faults, timeline, uart, i2c)");
 }
 
 TEST(scenario_parse, uart_devices_are_scripts_of_expect_send_delay) {
@@ -62,6 +62,37 @@ TEST(scenario_errors, a_uart_is_0_to_6_and_has_no_connection_to_close) {
               std::string::npos);
     EXPECT_EQ(error_of("uart: {2: {script: [close]}}\n"),
               "s.yaml:1:21: a script step is one of expect/send/delay: TEXT; got 'close'");
+}
+
+TEST(scenario_parse, i2c_devices_are_register_maps_at_7_bit_addresses) {
+    const Scenario s = parse_scenario(
+        "i2c:\n  1:\n    0x44: {registers: {2c06: 6a8c5e 66b3a1}}\n    80: {}\n"
+        "    0x51: {registers: {'': ff}}\n",
+        "s.yaml");
+    ASSERT_EQ(s.i2c.at(1).size(), 3u);
+    EXPECT_EQ(s.i2c.at(1).at(0x44).registers.at("\x2c\x06"), "\x6a\x8c\x5e\x66\xb3\xa1");
+    EXPECT_TRUE(s.i2c.at(1).at(80).registers.empty());
+    EXPECT_EQ(s.i2c.at(1).at(0x51).registers.at(""), "\xff");
+    ModemConfig c;
+    apply_scenario(s, c);
+    EXPECT_EQ(c.i2c_devices.at(1).size(), 3u);
+    EXPECT_NE(describe(s).find("i2c:     I2C1 0x44, a device with 1 register\n"),
+              std::string::npos);
+}
+
+TEST(scenario_errors, an_i2c_device_is_named_where_it_is_wrong) {
+    EXPECT_NE(error_of("i2c: {4: {}}\n").find("s.yaml:1:7: i2c: a bus number"), std::string::npos);
+    EXPECT_EQ(error_of("i2c: {1: {0x80: {}}}\n"),
+              "s.yaml:1:11: i2c: a device address is a 7-bit address, 0..127 or 0x00..0x7f, "
+              "got '0x80'");
+    EXPECT_EQ(error_of("i2c: {1: {0x44: {registers: {2c0: 00}}}}\n"),
+              "s.yaml:1:30: i2c: a register address must be whole bytes (an even number of hex "
+              "digits), got '2c0'");
+    EXPECT_EQ(error_of("i2c: {1: {0x44: {registers: {2c06: zz}}}}\n"),
+              "s.yaml:1:36: i2c: a register's contents must be bytes in hex like 2c06 or '6a 8c', "
+              "got 'zz'");
+    EXPECT_NE(error_of("i2c: {1: {0x44: {regs: {}}}}\n").find("unknown key 'regs'"),
+              std::string::npos);
 }
 
 TEST(scenario_errors, bad_address_points_at_the_value) {

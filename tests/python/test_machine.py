@@ -81,19 +81,19 @@ def test_the_rest_of_machine_says_it_is_not_emulated_or_is_stubbed(tmp_path, cap
         import machine
         u = machine.UART(machine.UART.UART2, 115200, 8, 0, 1, 0)
         try:
-            print(machine.I2C(machine.I2C.I2C0, machine.I2C.STANDARD_MODE))
+            print(machine.SPI(1, 0, 1))
         except AttributeError as e:
             print(e)
     """
     result, out, err, _ = run_device(tmp_path, capsys, src)
-    assert out == ("machine.I2C is not emulated by qpysim yet (README \"What is not "
+    assert out == ("machine.SPI is not emulated by qpysim yet (README \"What is not "
                    "emulated\"); `qpysim run --stub machine` gives it an inert stand-in\n")
     (tmp_path / "main.py").write_text(textwrap.dedent(src))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine"])
     capsys.readouterr()
     dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
-    assert out == "None\n" and "qpysim: stub: machine.I2C() does nothing" in err
+    assert out == "None\n" and "qpysim: stub: machine.SPI() does nothing" in err
 
 
 def test_micropython_ports_have_no_quectel_machine(tmp_path, capsys):
@@ -509,3 +509,108 @@ def test_bad_peripheral_faults_are_named(tmp_path, fault, said):
                        text=True, timeout=60)
     assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
     assert "s.yaml:2:" in r.stderr + r.stdout
+
+
+SHT30 = """
+from machine import I2C
+import utime
+i2c = I2C(I2C.I2C1, I2C.STANDARD_MODE)
+def measure():
+    t0 = utime.ticks_us()
+    assert i2c.write(0x44, bytearray([0x2c, 0x06]), 2, bytearray(0), 0) == 0
+    buf = bytearray(6)
+    status = i2c.read(0x44, bytearray(0), 0, buf, 6, 20)
+    took = utime.ticks_diff(utime.ticks_us(), t0)
+    t = -45 + 175 * (buf[0] << 8 | buf[1]) / 65535
+    rh = 100 * (buf[3] << 8 | buf[4]) / 65535
+    return status, '%.1f' % t, '%.1f' % rh, took
+print(i2c, measure())
+utime.sleep(1)
+print(measure())
+"""
+
+
+def test_an_i2c_sensor_from_the_scenario_answers_the_command_written_before(tmp_path):
+    """An SHT3x: the app writes the command 2C06, then reads 6 bytes without a
+    register address after a 20 ms delay; the read gets the command's register.
+    The transfers take their bits' time at 100 kHz plus the delay, in device time,
+    and a test changes the reading between two measurements."""
+    (tmp_path / "sht.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        i2c:
+          1:
+            0x44:
+              registers:
+                2c06: 6147 00 6666 00     # 21.5 C, 40.0 %RH (CRC bytes not checked)
+    """))
+    (tmp_path / "main.py").write_text(SHT30)
+    with qpysim.Device(scenario=str(tmp_path / "sht.yaml")) as dev:
+        sensor = dev.i2c(1).device(0x44)
+        dev.start(str(tmp_path / "main.py"))
+        dev.expect("^I2C1 ")
+        sensor.registers[b"\x2c\x06"] = bytes.fromhex("6d8c00a3d700")  # warmer, more humid
+        result = dev.wait()
+        writes = sensor.writes
+    assert result.status == 0, result.stderr
+    # write: 3 bytes * 9 bits at 100 kHz = 270 us; read: 7 bytes = 630 us, + 20 ms
+    assert result.stdout.splitlines() == [
+        "I2C1 (0, '21.5', '40.0', 20900)", "(0, '29.9', '64.0', 20900)"]
+    assert writes == [(b"\x2c\x06", b"")] * 2
+
+
+def test_an_i2c_register_map_reads_back_what_was_written_and_absent_devices_fail(tmp_path):
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import I2C
+        i2c = I2C(I2C.I2C0, I2C.FAST_MODE)
+        print(i2c.write(0x50, b'\\x00\\x10', 2, b'hello', 5))
+        out = bytearray(8)
+        print(i2c.read(0x50, b'\\x00\\x10', 2, out, 8, 0), out)
+        part = bytearray(4)
+        print(i2c.read(0x50, b'\\x00\\x10\\x99', 2, part, 3, 0), part)   # 2 of 3, 3 of 4
+        print(i2c.write(0x50, b'\\x00\\x20', 2, b'abcdef', 3))          # datasize 3 of 6
+        print(i2c.read(slaveaddr=0x50, regaddr=b'\\x00\\x20', regaddr_len=2, databuf=out,
+                       datasize=8, dalay=0), out)
+        print(i2c.read(0x51, b'\\x00', 1, out, 1, 0), i2c.write(0x22, b'', 0, b'x', 1))
+        print(i2c.read(0x60, b'', 0, out, 2, 0))   # unplugged by the test
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        eeprom = dev.i2c(0).attach(0x50)
+        dev.i2c(0).attach(0x60, {b"": b"\x01\x02"})
+        dev.i2c(0).detach(0x60)
+        result = dev.run(str(tmp_path / "main.py"))
+        assert eeprom.registers == {b"\x00\x10": b"hello", b"\x00\x20": b"abc"}
+        with pytest.raises(KeyError, match="no device at 0x60 on I2C0 .there: .'0x50'.."):
+            dev.i2c(0).device(0x60)
+        with pytest.raises(ValueError, match="i2c: bus must be 0..3"):
+            dev.i2c(4)
+        with pytest.raises(ValueError, match="i2c: address must be a 7-bit address"):
+            dev.i2c(0).attach(0x80)
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "0", "0 bytearray(b'hello\\xff\\xff\\xff')", "0 bytearray(b'hel\\x00')",
+        "0", "0 bytearray(b'abc\\xff\\xff\\xff\\xff\\xff')", "-1 -1", "-1"]
+
+
+def test_i2c_arguments_are_checked_as_the_firmware_checks_them(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        from machine import I2C
+        i2c = I2C(I2C.I2C2, I2C.STANDARD_MODE)
+        for call in [lambda: I2C(4, 0), lambda: I2C(-1, 0), lambda: I2C(1),
+                     lambda: I2C(id=1, fastmode=0, x=1),
+                     lambda: i2c.read(0x44, b'', 0, b'xx', 2, 0),
+                     lambda: i2c.write(0x44, 5, 1, b'', 0),
+                     lambda: i2c.read(0x44, b'', 0, bytearray(2), 2),
+                     lambda: i2c.write('a', b'', 0, b'', 0)]:
+            try:
+                print(call())
+            except Exception as e:
+                print(type(e).__name__, e)
+        print(I2C.I2C0, I2C.I2C3, I2C.STANDARD_MODE, I2C.FAST_MODE)
+    """)
+    assert result.status == 0, err
+    assert out.splitlines() == [
+        "ValueError bus id must be (0~3)", "ValueError bus id must be (0~3)",
+        "TypeError 'fastmode' argument required", "TypeError unexpected keyword argument 'x'",
+        "TypeError object with buffer protocol required",
+        "TypeError object with buffer protocol required", "TypeError 'dalay' argument required",
+        "TypeError slaveaddr must be an int, not str", "0 3 0 1"]

@@ -38,20 +38,20 @@ def test_other_dialects_say_no_more_than_no_module(tmp_path, capsys):
 def test_a_stub_answers_every_call_with_none_and_says_it_once(tmp_path, capsys):
     (tmp_path / "main.py").write_text(textwrap.dedent("""
         import machine, audio
-        from machine import I2C
+        from machine import SPI
         from fota import fota
-        bus = I2C(I2C.I2C0, I2C.STANDARD_MODE)
+        bus = SPI(1, SPI.MODE0, 1)
         print(bus, audio.Audio(0), machine.LCD(), fota())
         audio.mode = 3
-        print(audio.mode, machine.I2C.FAST_MODE)
+        print(audio.mode, machine.SPI.LSB)
     """))
     dev = qpysim.Device(fs=str(tmp_path), clock="virtual", stub=["machine", "fota", "audio"])
     capsys.readouterr()
     result = dev.run(str(tmp_path / "main.py"))
     out, err = capsys.readouterr()
     assert result.status == 0, err
-    assert out.splitlines() == ["None None None None", "3 <stub machine.I2C.FAST_MODE>"]
-    assert err.count("qpysim: stub: machine.I2C() does nothing and returns None "
+    assert out.splitlines() == ["None None None None", "3 <stub machine.SPI.LSB>"]
+    assert err.count("qpysim: stub: machine.SPI() does nothing and returns None "
                      "(--stub machine)") == 1
     assert "qpysim: stub: fota.fota() does nothing" in err
     assert "audio.Audio()" in err
@@ -66,7 +66,7 @@ def test_stub_names_are_checked():
 
 
 def test_the_command_line_stub_option(tmp_path):
-    (tmp_path / "main.py").write_text("import machine\nprint(machine.I2C(2))\n")
+    (tmp_path / "main.py").write_text("import machine\nprint(machine.SPI(2))\n")
     ok = subprocess.run([str(BIN), "run", "-q", "--stub", "machine", "main.py"], cwd=tmp_path,
                         capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and ok.stdout == "None\n", ok.stderr

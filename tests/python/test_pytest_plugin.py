@@ -93,7 +93,7 @@ def test_misspelt(qpysim_device):
 
 @pytest.mark.qpysim(stub=["machine"], clock="virtual")
 def test_stubbed_firmware_module(qpysim_device, tmp_path):
-    (tmp_path / "main.py").write_text("import machine\\nprint(machine.I2C(2))\\n")
+    (tmp_path / "main.py").write_text("import machine\\nprint(machine.SPI(2))\\n")
     assert qpysim_device.run(str(tmp_path / "main.py")).stdout == "None\\n"
 ''')
     r = pytest_in(project, "tests/test_markers.py", "--qpysim-scenario", "outages.yaml", "-rA")

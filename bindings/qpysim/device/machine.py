@@ -30,7 +30,13 @@ the mode asks for (IRQ_RISING 0, IRQ_FALLING 1, IRQ_RISING_FALLING 2) is
 counted (read_count) and calls callback([GPIOn, edge]) in the interrupt
 thread, edge 0 rising and 1 falling; disable() stops it.
 
-The rest of machine (I2C, SPI, ADC, PWM...) is not emulated yet;
+I2C (machine_iic.c:40-170): I2C(I2Cn, mode), both required; write(addr,
+reg, reg_len, data, size) and read(addr, reg, reg_len, buf, size, delay) (its
+keyword is `dalay`, as the firmware spells it) return 0, or -1 when no device
+acknowledges. Devices are register maps the scenario's `i2c:` or a test's
+Device.i2c(bus).attach() put on the bus (qpysim/_i2c.py says what they do).
+
+The rest of machine (SPI, ADC, PWM, LCD...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
@@ -319,6 +325,80 @@ _interrupts = _Interrupts()
 
 def _pin_moved(args):
     _dev.pin(args[0]).changed()
+
+
+def _buffer(obj, writable=False):
+    """mp_get_buffer_raise: bytes-like (and str, read-only), or TypeError."""
+    if isinstance(obj, str) and not writable:
+        return obj.encode()
+    try:
+        view = memoryview(obj)
+    except TypeError:
+        view = None
+    if view is None or (writable and view.readonly):
+        raise TypeError("object with buffer protocol required")
+    return view.cast("B") if view.format != "B" else view
+
+
+def _args(names, given, kwargs):
+    """mp_arg_parse_all for required arguments, with its error texts."""
+    if len(given) > len(names):
+        raise TypeError("function takes %d positional arguments but %d were given"
+                        % (len(names) + 1, len(given) + 1))
+    values = dict(zip(names, given))
+    for key, value in kwargs.items():
+        if key not in names:
+            raise TypeError("unexpected keyword argument '%s'" % key)
+        values[key] = value
+    for name in names:
+        if name not in values:
+            raise TypeError("'%s' argument required" % name)
+    return [values[n] for n in names]
+
+
+class I2C:
+    I2C0, I2C1, I2C2, I2C3 = 0, 1, 2, 3  # HELIOS_I2C0..3
+    STANDARD_MODE, FAST_MODE = 0, 1  # 100 kHz, 400 kHz
+
+    def __init__(self, *args, **kwargs):
+        bus, mode = _args(("id", "fastmode"), args, kwargs)
+        _int(bus, "id")
+        _int(mode, "fastmode")
+        if not 0 <= bus <= 3:  # an unsigned compare in the firmware: negatives fail too
+            raise ValueError("bus id must be (0~3)")
+        self._id, self._fast = bus, mode == 1
+        self._bus = _dev.i2c(bus)
+
+    def __repr__(self):
+        return "I2C%d" % self._id
+
+    def write(self, *args, **kwargs):
+        addr, reg, reg_len, data, size = _args(
+            ("slaveaddr", "regaddr", "regaddr_len", "databuf", "datasize"), args, kwargs)
+        for v, what in ((addr, "slaveaddr"), (reg_len, "regaddr_len"), (size, "datasize")):
+            _int(v, what)
+        reg, data = _buffer(reg), _buffer(data)
+        # The firmware passes regaddr_len as given; qpysim sends no more than the buffer.
+        reg = bytes(reg[:max(reg_len, 0)])
+        data = bytes(data[:max(min(size, len(data)), 0)])
+        _charge()
+        return self._bus.write(addr & 0xFF, reg, data, self._fast)
+
+    def read(self, *args, **kwargs):
+        addr, reg, reg_len, buf, size, delay = _args(
+            ("slaveaddr", "regaddr", "regaddr_len", "databuf", "datasize", "dalay"),
+            args, kwargs)
+        for v, what in ((addr, "slaveaddr"), (reg_len, "regaddr_len"), (size, "datasize"),
+                        (delay, "dalay")):
+            _int(v, what)
+        reg, view = _buffer(reg), _buffer(buf, writable=True)
+        reg = bytes(reg[:max(min(reg_len, len(reg)), 0)])
+        size = max(min(size, len(view)), 0)
+        _charge()
+        status, data = self._bus.read(addr & 0xFF, reg, size, self._fast, delay)
+        if status == 0:
+            view[:size] = data
+        return status
 
 
 class Timer:

@@ -1,4 +1,4 @@
-"""machine: QuecPython's UART (bridged to the PC), Pin, ExtInt, Timer, WDT and RTC; the rest is not emulated yet."""
+"""machine: QuecPython's UART (bridged to the PC), Pin, ExtInt, I2C, Timer, WDT and RTC; the rest is not emulated yet."""
 from typing import Any, Callable, Optional, Tuple, Union
 
 class _GPIOs:
@@ -71,6 +71,20 @@ class UART(_GPIOs):
     def set_callback(self, fn: Optional[Callable[[Tuple[int, int, int]], Any]]) -> int: ...
     def close(self) -> int: ...
     def control_485(self, gpio: int, direction: int) -> int: ...
+
+class I2C:
+    """I2C(I2Cn, mode); transfers return 0, or -1 when no device acknowledges."""
+    I2C0: int
+    I2C1: int
+    I2C2: int
+    I2C3: int
+    STANDARD_MODE: int
+    FAST_MODE: int
+    def __init__(self, id: int, fastmode: int) -> None: ...
+    def write(self, slaveaddr: int, regaddr: Any, regaddr_len: int, databuf: Any,
+              datasize: int) -> int: ...
+    def read(self, slaveaddr: int, regaddr: Any, regaddr_len: int, databuf: Any, datasize: int,
+             dalay: int) -> int: ...
 
 class Timer:
     Timer0: int

@@ -49,6 +49,9 @@ struct ModemConfig {
     // The scenario's uart: scripted devices, by UART number (the device
     // runtime plays them; the core only carries them).
     std::map<int, UartPeer> uart_peers;
+    // The scenario's i2c: devices, bus -> 7-bit address -> registers (the
+    // device runtime answers the app's transfers from them).
+    std::map<int, std::map<int, I2cDevice>> i2c_devices;
     std::string module = "EC600U";
     std::string dialect = "quecpython";
     std::uint64_t seed = 1;

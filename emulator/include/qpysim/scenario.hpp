@@ -60,6 +60,8 @@ struct Scenario {
     std::vector<TimelineEntry> timeline;
     // uart: the devices wired to the module's UARTs, by UART number.
     std::map<int, UartPeer> uart;
+    // i2c: the devices on the module's I2C buses: bus -> 7-bit address -> device.
+    std::map<int, std::map<int, I2cDevice>> i2c;
 };
 
 // "250ms", "1.5s", "5m", "1h", or a number of seconds. nullopt if malformed.
