@@ -173,6 +173,23 @@ void bind_faults(py::module_& m) {
             "How many of `arriving` bytes fit in UART port's receive FIFO with `buffered` "
             "unread (a uart_overrun fault); the rest are lost and traced.")
         .def(
+            "i2c_silent",
+            [](Modem& md, int bus, int address) {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().i2c_silent(bus, address);
+            },
+            py::arg("bus"), py::arg("address"),
+            "An i2c_nack fault silences the device at (bus, address).")
+        .def(
+            "adc_drive",
+            [](Modem& md, int channel) -> std::optional<int> {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().adc_drive(channel);
+            },
+            py::arg("channel"), "The millivolts an adc fault holds the channel at, or None.")
+        .def(
             "uart_lost",
             [](Modem& md, int port) {
                 py::gil_scoped_release nogil;

@@ -7,8 +7,9 @@ register's contents (what is written reads back) and moves the device's
 register pointer there; a read with a register address reads that register,
 and one without reads where the pointer is (how a command sensor such as an
 SHT3x answers the command written before it). A read longer than the contents
-gets 0xFF for the rest, as an idle bus reads; an address with no device does
-not acknowledge, and the app's call returns -1.
+gets 0xFF for the rest, as an idle bus reads; an address with no device, or
+one an `i2c_nack` fault silences, does not acknowledge, and the app's call
+returns -1.
 
 A transfer takes its bits' time on the bus in device time (9 clocks a byte,
 address byte included, at 100 kHz, or 400 kHz in FAST_MODE), plus the read's
@@ -83,9 +84,14 @@ class I2cBus:
         seconds = nbytes * 9 / clock + max(delay_ms, 0) / 1000
         self._dev.modem.sleep(seconds)
 
-    def write(self, address: int, register: bytes, data: bytes, fast: bool) -> int:
+    def _answering(self, address: int):
+        if self._dev.modem.i2c_silent(self.bus, address):
+            return None
         with self._lock:
-            found = self.devices.get(address)
+            return self.devices.get(address)
+
+    def write(self, address: int, register: bytes, data: bytes, fast: bool) -> int:
+        found = self._answering(address)
         self._wire(1 + len(register) + len(data), fast)
         if found is None:
             return -1
@@ -98,8 +104,7 @@ class I2cBus:
 
     def read(self, address: int, register: bytes, size: int, fast: bool, delay_ms: int):
         """(0, the bytes read) or (-1, None)."""
-        with self._lock:
-            found = self.devices.get(address)
+        found = self._answering(address)
         self._wire(2 + len(register) + size if register else 1 + size, fast, delay_ms)
         if found is None:
             return -1, None

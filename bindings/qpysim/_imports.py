@@ -259,6 +259,8 @@ class ImportsMixin:
                 # `import umqtt.simple` binds the package; `from umqtt.simple
                 # import X` takes from the submodule (which loads the package).
                 mod = self.module(name)
+                if fromlist and top in NOT_EMULATED:
+                    _check_partly_emulated(mod, name, fromlist)
                 return mod if fromlist or "." not in name else self.module(top)
             if top == "usr" or self._user_file(top) is not None:
                 return self._import_user(name, fromlist)
@@ -337,3 +339,15 @@ class ImportsMixin:
     def device_path(self, host_path) -> str:
         """The /usr/... name of a host path inside the device filesystem."""
         return self.fs.device_path(host_path)
+
+
+def _check_partly_emulated(mod, name: str, fromlist) -> None:
+    """`from machine import SPI`: say that SPI is not emulated, which CPython's
+    "cannot import name" would otherwise swallow."""
+    for attr in fromlist:
+        if attr == "*":
+            continue
+        try:
+            getattr(mod, attr)
+        except AttributeError as e:
+            raise ImportError(f"cannot import name '{attr}' from '{name}': {e}") from None

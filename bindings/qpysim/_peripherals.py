@@ -1,5 +1,5 @@
-"""Device.uart(n), Device.pin(n), Device.i2c(bus): the module's lines as the PC
-sees them. Each kind lives in its own module (_uart, _pins, _i2c), loaded the
+"""Device.uart(n), Device.pin(n), Device.i2c(bus), Device.adc(ch): the module's
+lines as the PC sees them. Each kind lives in its own module (_uart, _pins, _i2c), loaded the
 first time a script or a test reaches for one, so a run that uses none pays
 nothing for them."""
 
@@ -57,3 +57,32 @@ class PeripheralsMixin:
             raise ValueError(f"i2c: bus must be 0..{BUS_COUNT - 1} (I2C0..I2C{BUS_COUNT - 1}), "
                              f"not {bus!r}")
         return self._line("_i2c_buses", bus, lambda: I2cBus(self, bus))
+
+    def adc(self, channel: int):
+        """ADC channel `channel` (0..3): .mv, the millivolts on it, read and set."""
+        if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel <= 3:
+            raise ValueError(f"adc: channel must be 0..3 (ADC0..ADC3), not {channel!r}")
+        return self._line("_adc_lines", channel, lambda: AdcLine(self, channel))
+
+
+class AdcLine:
+    """One ADC input: what misc.ADC().read(channel) returns, in millivolts. An
+    `adc` fault's voltage wins over what a test sets with .mv; nothing on the
+    input reads 0 mV."""
+
+    def __init__(self, device, channel: int):
+        self._dev = device
+        self.channel = channel
+        self._set = 0
+
+    @property
+    def mv(self) -> int:
+        held = self._dev.modem.adc_drive(self.channel)
+        return self._set if held is None else held
+
+    @mv.setter
+    def mv(self, value) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5000:
+            raise ValueError(f"adc: mv must be a whole number of millivolts, 0..5000, "
+                             f"not {value!r}")
+        self._set = value

@@ -71,6 +71,31 @@ std::size_t Peripherals::accept(int port, std::size_t buffered, std::size_t arri
     return kept;
 }
 
+void Peripherals::unsilence_i2c(int bus, int address) {
+    const auto it = silent_.find({bus, address});
+    if (it != silent_.end()) silent_.erase(it);
+}
+
+bool Peripherals::i2c_silent(int bus, int address) const {
+    for (const auto& [b, a] : silent_) {
+        if ((b == -1 || b == bus) && (a == -1 || a == address)) return true;
+    }
+    return false;
+}
+
+std::optional<int> Peripherals::adc_drive(int ch) const {
+    if (ch < 0 || ch >= kAdcCount) return std::nullopt;
+    return adc_[static_cast<std::size_t>(ch)];
+}
+
+void Peripherals::drive_adc(int ch, std::optional<int> millivolts) {
+    if (ch < 0 || ch >= kAdcCount) {
+        throw UsageError("adc: channel must be 0.." + std::to_string(kAdcCount - 1) + ", not " +
+                         std::to_string(ch));
+    }
+    adc_[static_cast<std::size_t>(ch)] = millivolts;
+}
+
 std::uint64_t Peripherals::uart_lost(int port) const {
     check_port(port);
     return lost_[static_cast<std::size_t>(port)];

@@ -94,13 +94,14 @@ TEST(fault_registry, every_kind_is_documented) {
         for (const auto& [key, doc] : k.settings)
             EXPECT_FALSE(doc.empty()) << k.name << "." << key;
     }
-    for (const char* n :
-         {"latency",    "bandwidth",     "loss",         "slicer",      "limit_data",
-          "reset_peer", "blackhole",     "refuse",       "slow_close",  "half_open",
-          "nat_idle",   "dns_nxdomain",  "dns_servfail", "dns_timeout", "dns_slow",
-          "dns_wrong",  "coverage_loss", "registration", "signal",      "sim",
-          "pdp_down",   "airplane",      "reboot",       "sockets",     "sndbuf",
-          "rcvbuf",     "pin",           "uart_overrun"}) {
+    for (const char* n : {
+             "latency",    "bandwidth",     "loss",         "slicer",      "limit_data",
+             "reset_peer", "blackhole",     "refuse",       "slow_close",  "half_open",
+             "nat_idle",   "dns_nxdomain",  "dns_servfail", "dns_timeout", "dns_slow",
+             "dns_wrong",  "coverage_loss", "registration", "signal",      "sim",
+             "pdp_down",   "airplane",      "reboot",       "sockets",     "sndbuf",
+             "rcvbuf",     "pin",           "uart_overrun", "i2c_nack",    "adc",
+         }) {
         EXPECT_TRUE(names.count(n)) << n;
     }
 }

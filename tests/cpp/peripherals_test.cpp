@@ -74,6 +74,36 @@ TEST(peripherals_uart, every_uart_at_once_and_back) {
     EXPECT_THROW(p.set_uart_fifo(-2, 1), UsageError);
 }
 
+// ---------------------------------------------------------------- I2C and ADC
+
+TEST(peripherals_i2c, silences_stack_and_wildcards_cover_a_bus_or_every_bus) {
+    Peripherals p({});
+    EXPECT_FALSE(p.i2c_silent(1, 0x44));
+    p.silence_i2c(1, 0x44);
+    p.silence_i2c(1, 0x44);
+    EXPECT_TRUE(p.i2c_silent(1, 0x44));
+    EXPECT_FALSE(p.i2c_silent(1, 0x45));
+    p.unsilence_i2c(1, 0x44);
+    EXPECT_TRUE(p.i2c_silent(1, 0x44));  // the other silence still holds
+    p.unsilence_i2c(1, 0x44);
+    EXPECT_FALSE(p.i2c_silent(1, 0x44));
+    p.silence_i2c(2, -1);
+    EXPECT_TRUE(p.i2c_silent(2, 0x10) && !p.i2c_silent(1, 0x10));
+    p.silence_i2c(-1, -1);
+    EXPECT_TRUE(p.i2c_silent(0, 0x77));
+}
+
+TEST(peripherals_adc, a_driven_channel_reads_its_millivolts) {
+    Peripherals p({});
+    EXPECT_FALSE(p.adc_drive(0));
+    p.drive_adc(0, 3300);
+    EXPECT_EQ(p.adc_drive(0), 3300);
+    p.drive_adc(0, std::nullopt);
+    EXPECT_FALSE(p.adc_drive(0));
+    EXPECT_FALSE(p.adc_drive(9));
+    EXPECT_THROW(p.drive_adc(4, 1), UsageError);
+}
+
 // ---------------------------------------------------------------- as faults
 
 ModemConfig virtual_modem() {
@@ -138,6 +168,35 @@ TEST(uart_overrun_fault, bounds_one_uart_or_all_and_lifting_restores_them) {
     EXPECT_FALSE(m.peripherals().uart_fifo(2));
     EXPECT_THROW(make_effect(spec("uart_overrun", {{"uart", "7"}})), UsageError);
     EXPECT_THROW(make_effect(spec("uart_overrun", {{"size", "0"}})), UsageError);
+}
+
+TEST(i2c_nack_fault, takes_a_hex_address_and_lifting_brings_the_device_back) {
+    Modem m(virtual_modem());
+    const auto id = m.apply_fault(spec("i2c_nack", {{"bus", "1"}, {"address", "0x44"}}));
+    {
+        auto lk = m.lock();
+        EXPECT_TRUE(m.peripherals().i2c_silent(1, 68));
+        EXPECT_FALSE(m.peripherals().i2c_silent(0, 68));
+    }
+    m.lift_fault(std::to_string(id));
+    auto lk = m.lock();
+    EXPECT_FALSE(m.peripherals().i2c_silent(1, 68));
+    EXPECT_THROW(make_effect(spec("i2c_nack", {{"address", "0x80"}})), UsageError);
+    EXPECT_THROW(make_effect(spec("i2c_nack", {{"bus", "4"}})), UsageError);
+}
+
+TEST(adc_fault, holds_the_channel_and_restores_it) {
+    Modem m(virtual_modem());
+    const auto id = m.apply_fault(spec("adc", {{"channel", "1"}, {"mv", "3100"}}));
+    {
+        auto lk = m.lock();
+        EXPECT_EQ(m.peripherals().adc_drive(1), 3100);
+    }
+    m.lift_fault(std::to_string(id));
+    auto lk = m.lock();
+    EXPECT_FALSE(m.peripherals().adc_drive(1));
+    EXPECT_THROW(make_effect(spec("adc", {})), UsageError);
+    EXPECT_THROW(make_effect(spec("adc", {{"mv", "6000"}})), UsageError);
 }
 
 }  // namespace

@@ -614,3 +614,70 @@ def test_i2c_arguments_are_checked_as_the_firmware_checks_them(tmp_path, capsys)
         "TypeError object with buffer protocol required",
         "TypeError object with buffer protocol required", "TypeError 'dalay' argument required",
         "TypeError slaveaddr must be an int, not str", "0 3 0 1"]
+
+
+def test_an_i2c_nack_fault_silences_a_sensor_for_its_time(tmp_path):
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        i2c: {1: {0x44: {registers: {2c06: 614700666600}}}}
+        timeline:
+          - {at: 10s, for: 5s, fault: {kind: i2c_nack, bus: 1, address: 0x44}}
+    """))
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import I2C
+        import utime
+        i2c = I2C(I2C.I2C1, I2C.STANDARD_MODE)
+        got = []
+        for _ in range(5):
+            got.append(i2c.read(0x44, b'\\x2c\\x06', 2, bytearray(6), 6, 0))
+            utime.sleep(5)
+        print(got)
+    """))
+    result = qpysim.Device(scenario=str(tmp_path / "s.yaml")).run(str(tmp_path / "main.py"))
+    assert result.status == 0, result.stderr
+    assert result.stdout == "[0, 0, -1, 0, 0]\n"  # at 0, 5, 10 (silent), 15, 20 s
+
+
+def test_misc_adc_reads_what_a_test_or_an_adc_fault_puts_on_the_channel(tmp_path):
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        timeline:
+          - {at: 10s, for: 10s, fault: {kind: adc, channel: 0, mv: 3100}}
+    """))
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from misc import ADC
+        import utime
+        adc = ADC()
+        print(adc.open(), adc.read(ADC.ADC1), adc.read(4), adc.read(-1))
+        for _ in range(3):
+            print(adc.read(ADC.ADC0))
+            utime.sleep(10)
+        print(adc.close())
+    """))
+    with qpysim.Device(scenario=str(tmp_path / "s.yaml")) as dev:
+        dev.adc(0).mv = 3800  # a full battery through a divider
+        result = dev.run(str(tmp_path / "main.py"))
+        with pytest.raises(ValueError, match="adc: mv must be a whole number of millivolts"):
+            dev.adc(0).mv = -5
+        with pytest.raises(ValueError, match="adc: channel must be 0..3"):
+            dev.adc(4)
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == ["0 0 -1 -1", "3800", "3100", "3800", "0"]
+
+
+def test_importing_a_name_qpysim_leaves_out_of_machine_or_misc_says_so(tmp_path, capsys):
+    result, out, err, _ = run_device(tmp_path, capsys, """
+        for src in ['from machine import SPI', 'from misc import PWM', 'from machine import Nope']:
+            try:
+                exec(src)
+            except ImportError as e:
+                print(e)
+    """)
+    assert result.status == 0, err
+    assert out.splitlines() == [
+        "cannot import name 'SPI' from 'machine': machine.SPI is not emulated by qpysim yet "
+        "(README \"What is not emulated\"); `qpysim run --stub machine` gives it an inert "
+        "stand-in",
+        "cannot import name 'PWM' from 'misc': misc.PWM is not emulated by qpysim yet "
+        "(README \"What is not emulated\"); `qpysim run --stub misc` gives it an inert stand-in",
+        "cannot import name 'Nope' from 'machine': module 'machine' has no attribute 'Nope'"]

@@ -1,6 +1,7 @@
-// The module's GPIO and UART lines as faults change them: levels the `pin`
-// fault holds on input pins, and the receive FIFO a `uart_overrun` fault
-// gives a UART. The app's side of the
+// The module's lines as faults change them: levels the `pin` fault holds on
+// input pins, the receive FIFO a `uart_overrun` fault gives a UART, the I2C
+// devices an `i2c_nack` fault silences and the voltages an `adc` fault puts on
+// ADC channels. The app's side of the
 // lines (directions, pulls, buffered bytes) lives with the device modules in
 // Python; this is the part faults change, so a timeline can press a button or
 // overflow a UART and a seed replays it.
@@ -14,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "qpysim/time.hpp"
@@ -28,7 +30,9 @@ class Peripherals {
     // PLAT_GPIO_NUM (machine_pin.c:49,132), which Helios's headers set per
     // platform; those are not public.
     static constexpr int kGpioCount = 47;
-    static constexpr int kUartCount = 7;  // UART0..UART6 (machine_uart.c)
+    static constexpr int kUartCount = 7;    // UART0..UART6 (machine_uart.c)
+    static constexpr int kI2cBusCount = 4;  // I2C0..I2C3 (machine_iic.c:63)
+    static constexpr int kAdcCount = 4;     // ADC0..ADC3 (misc_adc.c:28-33)
 
     // `changed(gpio)` hears of every level the PC changes.
     explicit Peripherals(std::function<void(int)> changed) : changed_(std::move(changed)) {}
@@ -58,6 +62,19 @@ class Peripherals {
     // The fault that set the FIFOs, for the trace.
     void set_uart_fault(std::string name) { fault_ = std::move(name); }
 
+    // ---- I2C ----
+    // Silence the device at (bus, address) until unsilence() with the same
+    // pair; -1 is every bus or every address. Silences stack.
+    void silence_i2c(int bus, int address) { silent_.insert({bus, address}); }
+    void unsilence_i2c(int bus, int address);
+    // The device at (bus, address) does not acknowledge.
+    bool i2c_silent(int bus, int address) const;
+
+    // ---- ADC ----
+    // The millivolts an adc fault holds channel `ch` at, or nullopt.
+    std::optional<int> adc_drive(int ch) const;
+    void drive_adc(int ch, std::optional<int> millivolts);
+
   private:
     static void check_port(int port);
     std::function<void(int)> changed_;
@@ -65,6 +82,8 @@ class Peripherals {
     std::array<std::optional<std::size_t>, kUartCount> fifo_{};
     std::array<std::uint64_t, kUartCount> lost_{};
     std::string fault_;
+    std::multiset<std::pair<int, int>> silent_;  // (bus, address), -1: any
+    std::array<std::optional<int>, kAdcCount> adc_{};
 };
 
 }  // namespace qpysim

@@ -43,6 +43,8 @@ FaultKind module_limit_kind(const std::string& name);
 // Peripheral faults: what the world outside the module does to its lines.
 FaultKind pin_kind();
 FaultKind uart_overrun_kind();
+FaultKind i2c_nack_kind();
+FaultKind adc_kind();
 
 // Service faults: what a virtual service answers.
 FaultKind http_status_kind();
