@@ -20,15 +20,18 @@ from __future__ import annotations
 import threading
 
 from . import _core
+from ._service import DeviceService
 
 DEFAULT_BAUD = 115200
 
 
-class UartLine:
-    """One UART of one module: the module's side and the PC's."""
+class UartLine(DeviceService):
+    """One UART of one module: the module's side and the PC's. Its service
+    thread (the firmware's UART receive task) moves what arrives into the
+    receive buffer at the baud rate."""
 
     def __init__(self, device, port: int):
-        self._dev = device
+        super().__init__(device, f"UART{port}")
         self.port = port
         self.baud = DEFAULT_BAUD
         self._lock = threading.Lock()
@@ -36,8 +39,6 @@ class UartLine:
         self._incoming: list[bytes] = []  # sent by the PC, still on the wire
         self._tx = bytearray()  # written by the app, not yet taken by the PC
         self._tx_taken = 0
-        self._wake = _core.Semaphore(device.modem, 0, 1)
-        self._thread = False
         self._wire_free_ns = 0  # when the wire towards the module is idle again
         self.callback = None
         self.on_write = None  # a bridge's hook: called with each write's bytes
@@ -55,11 +56,7 @@ class UartLine:
             return
         with self._lock:
             self._incoming.append(data)
-            start = not self._thread
-            self._thread = True
-        if start:
-            self._dev.start_thread(self._run, name=f"UART{self.port}", daemon=True)
-        self._wake.release()
+        self.poke()
 
     def take(self) -> bytes:
         """What the app has written since the last take()."""
@@ -136,31 +133,30 @@ class UartLine:
         with self._lock:
             return len(self._rx)
 
-    def _run(self) -> None:
-        """The line thread: each piece arrives after its bytes' time on the wire."""
+    def step(self):
+        """One piece arrives after its bytes' time on the wire."""
         modem = self._dev.modem
-        while True:
-            with self._lock:
-                piece = self._incoming.pop(0) if self._incoming else None
-            if piece is None:
-                self._wake.acquire(None)
-                continue
-            now = modem.now_ns()
-            start = max(now, self._wire_free_ns)
-            self._wire_free_ns = start + len(piece) * 10 * 1_000_000_000 // self.baud
-            if self._wire_free_ns > now:
-                modem.sleep((self._wire_free_ns - now) / 1e9)
-            with self._lock:
-                kept = modem.uart_accept(self.port, len(self._rx), len(piece))
-                self._rx += piece[:kept]
-                callback = self.callback if kept else None
-            if callback is not None:
-                try:
-                    callback((0, self.port, kept))
-                except Exception as e:  # noqa: BLE001 - the firmware prints it and goes on
-                    from ._runtime import print_exception
+        with self._lock:
+            piece = self._incoming.pop(0) if self._incoming else None
+        if piece is None:
+            return None
+        now = modem.now_ns()
+        start = max(now, self._wire_free_ns)
+        self._wire_free_ns = start + len(piece) * 10 * 1_000_000_000 // self.baud
+        if self._wire_free_ns > now:
+            modem.sleep((self._wire_free_ns - now) / 1e9)
+        with self._lock:
+            kept = modem.uart_accept(self.port, len(self._rx), len(piece))
+            self._rx += piece[:kept]
+            callback = self.callback if kept else None
+        if callback is not None:
+            try:
+                callback((0, self.port, kept))
+            except Exception as e:  # noqa: BLE001 - the firmware prints it and goes on
+                from ._runtime import print_exception
 
-                    print_exception(e)
+                print_exception(e)
+        return 0
 
 
 def parse_uart_option(text: str) -> tuple:

@@ -40,12 +40,13 @@ The rest of machine (SPI, ADC, PWM, LCD...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
-from qpysim import _core
 from qpysim._absent import not_emulated_attribute as _not_emulated
 from qpysim._pins import GPIO_COUNT as _GPIO_COUNT
 from qpysim._result import REASON_WATCHDOG as _REASON_WATCHDOG
 from qpysim._result import RunResult as _RunResult
 from qpysim._runtime import current_device as _current_device
+from qpysim._service import STOP as _STOP
+from qpysim._service import DeviceService as _DeviceService
 
 from ._common import advise as _advise
 from ._common import need_int as _int
@@ -290,34 +291,29 @@ class ExtInt:
         return 0
 
 
-class _Interrupts:
+class _Interrupts(_DeviceService):
     """The thread ExtInt callbacks run in, one at a time, as the firmware's."""
 
     def __init__(self):
+        super().__init__(_dev, "extint")
         self.pending = []
-        self.wake = _core.Semaphore(_dev.modem, 0, 1)
-        self.started = False
 
     def post(self, fn, arg):
         self.pending.append((fn, arg))
-        if not self.started:
-            self.started = True
-            _dev.start_thread(self._run, name="extint", daemon=True)
-        self.wake.release()
+        self.poke()
 
-    def _run(self):
-        while True:
-            if not self.pending:
-                self.wake.acquire(None)
-                continue
-            fn, arg = self.pending.pop(0)
-            try:
-                fn(arg)
-            except Exception as e:  # noqa: BLE001 - printed, as the firmware prints it
-                import sys
+    def step(self):
+        if not self.pending:
+            return None
+        fn, arg = self.pending.pop(0)
+        try:
+            fn(arg)
+        except Exception as e:  # noqa: BLE001 - printed, as the firmware prints it
+            import sys
 
-                sys.stderr.write("Unhandled exception in ExtInt callback %r\n" % (fn,))
-                _dev.module("usys").print_exception(e, sys.stderr)
+            sys.stderr.write("Unhandled exception in ExtInt callback %r\n" % (fn,))
+            _dev.module("usys").print_exception(e, sys.stderr)
+        return 0
 
 
 _interrupts = _Interrupts()
@@ -479,42 +475,36 @@ class WDT:
         return 0
 
 
-class _Watchdog:
+class _Watchdog(_DeviceService):
     """One per module: a daemon thread that restarts the module when starved."""
 
     def __init__(self):
+        super().__init__(_dev, "watchdog")
         self.period_ns = 0
         self.deadline_ns = None
-        self.wake = _core.Semaphore(_dev.modem, 0, 1)
-        self.started = False
 
     def arm(self, seconds):
         self.period_ns = seconds * 1_000_000_000
         self.feed()
-        if not self.started:
-            self.started = True
-            _dev.start_thread(self._run, name="watchdog", daemon=True)
 
     def feed(self):
         if self.period_ns:
             self.deadline_ns = _dev.modem.now_ns() + self.period_ns
-            self.wake.release()
+            self.poke()
 
     def disarm(self):
         self.deadline_ns = None
-        self.wake.release()
+        self._wake.release()  # a thread that is not running yet need not start
 
-    def _run(self):
-        while True:
-            deadline = self.deadline_ns
-            if deadline is None:
-                self.wake.acquire(None)
-                continue
-            left = deadline - _dev.modem.now_ns()
-            if left <= 0:
-                _dev.stop(_RunResult(0, _REASON_WATCHDOG))
-                return
-            self.wake.acquire(left / 1e9)
+    def step(self):
+        deadline = self.deadline_ns
+        if deadline is None:
+            return None
+        left = deadline - _dev.modem.now_ns()
+        if left <= 0:
+            _dev.stop(_RunResult(0, _REASON_WATCHDOG))
+            return _STOP
+        return left / 1e9
 
 
 _watchdog = _Watchdog()

@@ -8,8 +8,8 @@ time; a cyclic timer's ticks do not drift.
 import heapq as _heapq
 import threading as _host_threading
 
-from qpysim import _core
 from qpysim._runtime import current_device as _current_device
+from qpysim._service import DeviceService as _DeviceService
 
 from ._common import need_int as _int
 
@@ -17,24 +17,20 @@ _dev = _current_device()
 _modem = _dev.modem
 
 
-class _Service:
+class _Service(_DeviceService):
     """The timer thread: sleeps until the next due timer, then runs it."""
 
     def __init__(self):
+        super().__init__(_dev, "osTimer")
         self.heap = []  # (due_ns, seq, timer, generation)
         self.seq = 0
-        self.wake = _core.Semaphore(_modem, 0, 1)
-        self.started = False
         self.lock = _host_threading.Lock()  # held only around heap edits, never while waiting
 
     def schedule(self, due_ns, timer, generation):
         with self.lock:
             self.seq += 1
             _heapq.heappush(self.heap, (due_ns, self.seq, timer, generation))
-        if not self.started:
-            self.started = True
-            _dev.start_thread(self.run, name="osTimer", daemon=True)
-        self.wake.release()
+        self.poke()
 
     def next_due(self):
         """Pop the timer that is due, or say how long to wait (None: forever)."""
@@ -48,14 +44,13 @@ class _Service:
                 return None, left / 1e9
             return _heapq.heappop(self.heap), 0
 
-    def run(self):
-        while True:
-            entry, wait = self.next_due()
-            if entry is None:
-                self.wake.acquire(wait)
-                continue
-            due, _, timer, generation = entry
-            timer._fire(due, generation)
+    def step(self):
+        entry, wait = self.next_due()
+        if entry is None:
+            return wait
+        due, _, timer, generation = entry
+        timer._fire(due, generation)
+        return 0
 
 
 _service = _Service()
