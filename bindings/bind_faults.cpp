@@ -143,16 +143,19 @@ void bind_faults(py::module_& m) {
                 for (const auto& [bus, devices] : md.config().i2c_devices) {
                     py::dict on_bus;
                     for (const auto& [address, dev] : devices) {
-                        py::dict regs;
+                        py::dict regs, answers;
                         for (const auto& [reg, value] : dev.registers)
                             regs[py::bytes(reg)] = py::bytes(value);
-                        on_bus[py::int_(address)] = regs;
+                        for (const auto& [cmd, value] : dev.answers)
+                            answers[py::bytes(cmd)] = py::bytes(value);
+                        on_bus[py::int_(address)] = py::make_tuple(regs, answers);
                     }
                     out[py::int_(bus)] = on_bus;
                 }
                 return out;
             },
-            "The scenario's i2c: devices: {bus: {7-bit address: {register: contents}}}.")
+            "The scenario's i2c: devices: {bus: {7-bit address: ({register: bytes}, "
+            "{command: answer})}}.")
         .def(
             "pin_drive",
             [](Modem& md, int gpio) -> std::optional<int> {

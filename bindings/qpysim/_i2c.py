@@ -1,24 +1,31 @@
 """The module's I2C buses as the PC sees them: Device.i2c(bus).
 
-A device on a bus is a register map at a 7-bit address, the shape most sensors
-and EEPROMs have: a write sends a register address and data, a read sends a
-register address and then reads. Here a write stores its data as the
-register's contents (what is written reads back) and moves the device's
-register pointer there; a read with a register address reads that register,
-and one without reads where the pointer is (how a command sensor such as an
-SHT3x answers the command written before it). A read longer than the contents
-gets 0xFF for the rest, as an idle bus reads; an address with no device, or
-one an `i2c_nack` fault silences, does not acknowledge, and the app's call
-returns -1.
+A device on a bus has a register space and, for command sensors, answers:
 
-A transfer takes its bits' time on the bus in device time (9 clocks a byte,
-address byte included, at 100 kHz, or 400 kHz in FAST_MODE), plus the read's
-`delay` in milliseconds. What qpysim cannot tell the app: clock stretching,
-arbitration, 10-bit addresses, and anything a real chip computes (a register
-holds what the scenario, a test or the app last put there).
+- Registers: a write sends a register address and data; the data lands at that
+  address and the ones after it (auto-increment), and a read from an address
+  gets the bytes from there on. A register address is its bytes read as a
+  big-endian number (one byte for most chips, two for larger EEPROMs). A read
+  or write without a register address goes on from where the last one ended,
+  as an EEPROM's "current address read" does. Registers nobody set read 0x00.
+  This serves sensors with register maps (BMP280: a mode written to 0xF4 reads
+  back, calibration read word by word from 0x88), and EEPROMs.
+- Answers: a command sensor (SHT3x, AHT10) takes a command as a write, and the
+  next read without a register address gets the measurement. A write whose
+  register bytes (with or without its data) are a command the device answers
+  leaves the registers alone and makes the next such reads return the answer,
+  padded with 0xFF (the sensor stops driving the bus).
+
+An address with no device, or one an `i2c_nack` fault silences, does not
+acknowledge, and the app's call returns -1. A transfer takes its bits' time on
+the bus in device time (9 clocks a byte, address byte included, at 100 kHz, or
+400 kHz in FAST_MODE), plus the read's `delay` in milliseconds. What qpysim
+cannot tell the app: clock stretching, arbitration, 10-bit addresses, and
+anything a real chip computes (a register holds what the scenario, a test or
+the app last put there; checksums are the scenario's to get right).
 
 A scenario puts devices on buses with `i2c:` (scenarios/README.md); a test
-with Device.i2c(bus).attach(address, registers).
+with Device.i2c(bus).attach(address, registers, answers).
 """
 
 from __future__ import annotations
@@ -28,19 +35,59 @@ import threading
 BUS_COUNT = 4  # I2C0..I2C3 (machine_iic.c:63: "bus id must be (0~3)")
 
 
-class I2cDevice:
-    """A register-map device on a bus: `registers` (register address bytes ->
-    contents bytes) a test may change at any time; `writes` lists what the app
-    wrote, as (register, data) pairs."""
+def _address(register: bytes) -> int:
+    return int.from_bytes(register, "big")
 
-    def __init__(self, address: int, registers=None):
+
+class I2cDevice:
+    """A device on a bus. `registers` maps a register address (int) to the
+    byte there; set(address, data) and get(address, n) fill and read runs of
+    them. `answers` maps a command (bytes) to what a read without a register
+    address returns after it. `writes` lists what the app wrote, as
+    (register bytes, data) pairs. A test may change any of them while the app
+    runs."""
+
+    def __init__(self, address: int, registers=None, answers=None):
         self.address = address
-        self.registers = {bytes(k): bytes(v) for k, v in (registers or {}).items()}
+        self.registers: dict[int, int] = {}
+        for start, data in (registers or {}).items():
+            self.set(start if isinstance(start, int) else _address(bytes(start)), bytes(data))
+        self.answers = {bytes(k): bytes(v) for k, v in (answers or {}).items()}
         self.writes: list[tuple[bytes, bytes]] = []
-        self.pointer = b""  # the register a read without an address reads
+        self.pointer = 0  # where a transfer without a register address goes on
+        self.answer: bytes | None = None  # a command's answer, for the next plain read
+
+    def set(self, address: int, data: bytes) -> None:
+        for i, byte in enumerate(bytes(data)):
+            self.registers[address + i] = byte
+
+    def get(self, address: int, n: int) -> bytes:
+        return bytes(self.registers.get(address + i, 0) for i in range(n))
 
     def __repr__(self):
-        return f"<I2C device 0x{self.address:02x}, {len(self.registers)} registers>"
+        return (f"<I2C device 0x{self.address:02x}: {len(self.registers)} registers set, "
+                f"{len(self.answers)} answers>")
+
+    # The module's side (the bus holds its lock around these).
+
+    def written(self, register: bytes, data: bytes) -> None:
+        self.writes.append((register, data))
+        for command in (register + data, register):
+            if command and command in self.answers:
+                self.answer = self.answers[command]
+                return
+        self.answer = None
+        start = _address(register) if register else self.pointer
+        self.set(start, data)
+        self.pointer = start + len(data)
+
+    def read(self, register: bytes, size: int) -> bytes:
+        if not register and self.answer is not None:
+            return self.answer[:size] + b"\xff" * (size - len(self.answer[:size]))
+        self.answer = None
+        start = _address(register) if register else self.pointer
+        self.pointer = start + size
+        return self.get(start, size)
 
 
 class I2cBus:
@@ -51,15 +98,16 @@ class I2cBus:
         self.bus = bus
         self._lock = threading.Lock()
         self.devices: dict[int, I2cDevice] = {}
-        for address, registers in device.modem.i2c_devices().get(bus, {}).items():
-            self.devices[address] = I2cDevice(address, registers)
+        for address, (registers, answers) in device.modem.i2c_devices().get(bus, {}).items():
+            self.devices[address] = I2cDevice(address, registers, answers)
 
-    def attach(self, address: int, registers=None) -> I2cDevice:
-        """Put a register-map device at a 7-bit address (replacing one there)."""
+    def attach(self, address: int, registers=None, answers=None) -> I2cDevice:
+        """Put a device at a 7-bit address (replacing one there): registers
+        {address: bytes from there on}, answers {command bytes: answer}."""
         if isinstance(address, bool) or not isinstance(address, int) or \
                 not 0 <= address <= 127:
             raise ValueError(f"i2c: address must be a 7-bit address, 0..127, not {address!r}")
-        device = I2cDevice(address, registers)
+        device = I2cDevice(address, registers, answers)
         with self._lock:
             self.devices[address] = device
         return device
@@ -96,10 +144,7 @@ class I2cBus:
         if found is None:
             return -1
         with self._lock:
-            found.writes.append((register, data))
-            found.pointer = register
-            if data:
-                found.registers[register] = data
+            found.written(register, data)
         return 0
 
     def read(self, address: int, register: bytes, size: int, fast: bool, delay_ms: int):
@@ -109,7 +154,4 @@ class I2cBus:
         if found is None:
             return -1, None
         with self._lock:
-            if register:
-                found.pointer = register
-            value = found.registers.get(found.pointer, b"")
-        return 0, value[:size] + b"\xff" * (size - len(value[:size]))
+            return 0, found.read(register, size)

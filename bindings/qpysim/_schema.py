@@ -289,8 +289,8 @@ def build_schema() -> dict:
             },
             "i2c": {
                 "type": "object",
-                "description": "register-map devices on the module's I2C buses (0-3), by 7-bit "
-                               "address (0x44 or 68); register addresses and contents in hex",
+                "description": "devices on the module's I2C buses (0-3), by 7-bit address "
+                               "(0x44 or 68): registers and command answers, in hex",
                 "propertyNames": {"pattern": "^[0-3]$"},
                 "additionalProperties": {
                     "type": "object",
@@ -298,18 +298,25 @@ def build_schema() -> dict:
                     "additionalProperties": {
                         "type": "object",
                         "additionalProperties": False,
-                        "properties": {"registers": {
-                            "type": "object",
-                            "propertyNames": {"pattern": "^([0-9a-fA-F]{2} ?)*$"},
-                            "additionalProperties": {
-                                "type": ["string", "integer"],
-                                "description": "the register's contents, bytes in hex"}}},
+                        "properties": {
+                            "registers": _i2c_table("a register address (1-4 bytes) -> the "
+                                                    "bytes from there on, in hex"),
+                            "answers": _i2c_table("a command (1-4 bytes) -> what a read "
+                                                  "without a register address returns "
+                                                  "after it, in hex")},
                     },
                 },
             },
         },
         "$defs": _fault_defs(),
     }
+
+
+def _i2c_table(description: str) -> dict:
+    """hex bytes -> hex bytes (an I2C device's registers or answers)."""
+    return {"type": "object", "description": description,
+            "propertyNames": {"pattern": "^([0-9a-fA-F]{2} ?){1,4}$"},
+            "additionalProperties": {"type": ["string", "integer"]}}
 
 
 def _uart_step() -> dict:

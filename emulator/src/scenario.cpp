@@ -504,8 +504,9 @@ std::string hex_bytes(const ConfigReader& r, const YAML::Node& n, const std::str
     return out;
 }
 
-// i2c: {BUS: {ADDRESS: {registers: {REG: BYTES}}}}: register-map devices on the
-// module's I2C buses (0-3, machine_iic.c:63), at 7-bit addresses (0x44 or 68).
+// i2c: {BUS: {ADDRESS: {registers: {REG: BYTES}, answers: {CMD: BYTES}}}}:
+// devices on the module's I2C buses (0-3, machine_iic.c:63), at 7-bit
+// addresses (0x44 or 68).
 void parse_i2c(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
     r.expect_map(node, "i2c");
     for (const auto& bus : node) {
@@ -530,15 +531,24 @@ void parse_i2c(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
                            text + "'");
             }
             r.expect_map(dev.second, "i2c: a device");
-            r.check_keys(dev.second, {"registers"}, "i2c: a device");
+            r.check_keys(dev.second, {"registers", "answers"}, "i2c: a device");
             I2cDevice d;
-            if (const auto regs = dev.second["registers"]) {
-                r.expect_map(regs, "i2c: registers");
-                for (const auto& reg : regs) {
-                    d.registers[hex_bytes(r, reg.first, "i2c: a register address")] =
-                        hex_bytes(r, reg.second, "i2c: a register's contents");
+            const auto table = [&](const char* key, const std::string& what,
+                                   const std::string& value_what,
+                                   std::map<std::string, std::string>& into) {
+                const auto entries = dev.second[key];
+                if (!entries) return;
+                r.expect_map(entries, "i2c: " + std::string(key));
+                for (const auto& kv : entries) {
+                    std::string k = hex_bytes(r, kv.first, "i2c: " + what);
+                    if (k.empty() || k.size() > 4) {
+                        r.fail(kv.first.Mark(), "i2c: " + what + " is 1 to 4 bytes in hex");
+                    }
+                    into[std::move(k)] = hex_bytes(r, kv.second, "i2c: " + value_what);
                 }
-            }
+            };
+            table("registers", "a register address", "a register's bytes", d.registers);
+            table("answers", "a command", "a command's answer", d.answers);
             devices[static_cast<int>(address)] = std::move(d);
         }
     }
@@ -790,8 +800,9 @@ std::string describe(const Scenario& s) {
         for (const auto& [address, dev] : devices) {
             char at[8];
             std::snprintf(at, sizeof at, "0x%02x", address);
-            o << "  i2c:     I2C" << bus << " " << at << ", a device with " << dev.registers.size()
-              << (dev.registers.size() == 1 ? " register\n" : " registers\n");
+            o << "  i2c:     I2C" << bus << " " << at << ", a device (" << dev.registers.size()
+              << (dev.registers.size() == 1 ? " register block, " : " register blocks, ")
+              << dev.answers.size() << (dev.answers.size() == 1 ? " answer)\n" : " answers)\n");
         }
     }
     if (!s.forward.empty()) {

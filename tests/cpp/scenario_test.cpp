@@ -64,19 +64,19 @@ TEST(scenario_errors, a_uart_is_0_to_6_and_has_no_connection_to_close) {
               "s.yaml:1:21: a script step is one of expect/send/delay: TEXT; got 'close'");
 }
 
-TEST(scenario_parse, i2c_devices_are_register_maps_at_7_bit_addresses) {
+TEST(scenario_parse, i2c_devices_have_registers_and_answers_at_7_bit_addresses) {
     const Scenario s = parse_scenario(
-        "i2c:\n  1:\n    0x44: {registers: {2c06: 6a8c5e 66b3a1}}\n    80: {}\n"
-        "    0x51: {registers: {'': ff}}\n",
+        "i2c:\n  1:\n    0x44: {answers: {2c06: 6a8c5e 66b3a1}}\n    80: {}\n"
+        "    0x76: {registers: {d0: 58, 88: 706b 4367}}\n",
         "s.yaml");
     ASSERT_EQ(s.i2c.at(1).size(), 3u);
-    EXPECT_EQ(s.i2c.at(1).at(0x44).registers.at("\x2c\x06"), "\x6a\x8c\x5e\x66\xb3\xa1");
+    EXPECT_EQ(s.i2c.at(1).at(0x44).answers.at("\x2c\x06"), "\x6a\x8c\x5e\x66\xb3\xa1");
     EXPECT_TRUE(s.i2c.at(1).at(80).registers.empty());
-    EXPECT_EQ(s.i2c.at(1).at(0x51).registers.at(""), "\xff");
+    EXPECT_EQ(s.i2c.at(1).at(0x76).registers.at("\x88"), "\x70\x6b\x43\x67");
     ModemConfig c;
     apply_scenario(s, c);
     EXPECT_EQ(c.i2c_devices.at(1).size(), 3u);
-    EXPECT_NE(describe(s).find("i2c:     I2C1 0x44, a device with 1 register\n"),
+    EXPECT_NE(describe(s).find("i2c:     I2C1 0x76, a device (2 register blocks, 0 answers)\n"),
               std::string::npos);
 }
 
@@ -88,9 +88,11 @@ TEST(scenario_errors, an_i2c_device_is_named_where_it_is_wrong) {
     EXPECT_EQ(error_of("i2c: {1: {0x44: {registers: {2c0: 00}}}}\n"),
               "s.yaml:1:30: i2c: a register address must be whole bytes (an even number of hex "
               "digits), got '2c0'");
-    EXPECT_EQ(error_of("i2c: {1: {0x44: {registers: {2c06: zz}}}}\n"),
-              "s.yaml:1:36: i2c: a register's contents must be bytes in hex like 2c06 or '6a 8c', "
+    EXPECT_EQ(error_of("i2c: {1: {0x44: {answers: {2c06: zz}}}}\n"),
+              "s.yaml:1:34: i2c: a command's answer must be bytes in hex like 2c06 or '6a 8c', "
               "got 'zz'");
+    EXPECT_EQ(error_of("i2c: {1: {0x44: {registers: {'': 00}}}}\n"),
+              "s.yaml:1:30: i2c: a register address is 1 to 4 bytes in hex");
     EXPECT_NE(error_of("i2c: {1: {0x44: {regs: {}}}}\n").find("unknown key 'regs'"),
               std::string::npos);
 }

@@ -532,7 +532,7 @@ print(measure())
 
 def test_an_i2c_sensor_from_the_scenario_answers_the_command_written_before(tmp_path):
     """An SHT3x: the app writes the command 2C06, then reads 6 bytes without a
-    register address after a 20 ms delay; the read gets the command's register.
+    register address after a 20 ms delay; the read gets the command's answer.
     The transfers take their bits' time at 100 kHz plus the delay, in device time,
     and a test changes the reading between two measurements."""
     (tmp_path / "sht.yaml").write_text(textwrap.dedent("""
@@ -540,7 +540,7 @@ def test_an_i2c_sensor_from_the_scenario_answers_the_command_written_before(tmp_
         i2c:
           1:
             0x44:
-              registers:
+              answers:
                 2c06: 6147 00 6666 00     # 21.5 C, 40.0 %RH (CRC bytes not checked)
     """))
     (tmp_path / "main.py").write_text(SHT30)
@@ -548,7 +548,7 @@ def test_an_i2c_sensor_from_the_scenario_answers_the_command_written_before(tmp_
         sensor = dev.i2c(1).device(0x44)
         dev.start(str(tmp_path / "main.py"))
         dev.expect("^I2C1 ")
-        sensor.registers[b"\x2c\x06"] = bytes.fromhex("6d8c00a3d700")  # warmer, more humid
+        sensor.answers[b"\x2c\x06"] = bytes.fromhex("6d8c00a3d700")  # warmer, more humid
         result = dev.wait()
         writes = sensor.writes
     assert result.status == 0, result.stderr
@@ -558,7 +558,7 @@ def test_an_i2c_sensor_from_the_scenario_answers_the_command_written_before(tmp_
     assert writes == [(b"\x2c\x06", b"")] * 2
 
 
-def test_an_i2c_register_map_reads_back_what_was_written_and_absent_devices_fail(tmp_path):
+def test_i2c_registers_auto_increment_read_back_and_absent_devices_fail(tmp_path):
     (tmp_path / "main.py").write_text(textwrap.dedent("""
         from machine import I2C
         i2c = I2C(I2C.I2C0, I2C.FAST_MODE)
@@ -570,15 +570,17 @@ def test_an_i2c_register_map_reads_back_what_was_written_and_absent_devices_fail
         print(i2c.write(0x50, b'\\x00\\x20', 2, b'abcdef', 3))          # datasize 3 of 6
         print(i2c.read(slaveaddr=0x50, regaddr=b'\\x00\\x20', regaddr_len=2, databuf=out,
                        datasize=8, dalay=0), out)
+        print(i2c.read(0x50, b'\\x00\\x12', 2, part, 2, 0), part)   # inside what was written
+        print(i2c.read(0x50, b'', 0, part, 4, 0), part)   # goes on from 0x0014
         print(i2c.read(0x51, b'\\x00', 1, out, 1, 0), i2c.write(0x22, b'', 0, b'x', 1))
         print(i2c.read(0x60, b'', 0, out, 2, 0))   # unplugged by the test
     """))
     with qpysim.Device(clock="virtual") as dev:
         eeprom = dev.i2c(0).attach(0x50)
-        dev.i2c(0).attach(0x60, {b"": b"\x01\x02"})
+        dev.i2c(0).attach(0x60, {0: b"\x01\x02"})
         dev.i2c(0).detach(0x60)
         result = dev.run(str(tmp_path / "main.py"))
-        assert eeprom.registers == {b"\x00\x10": b"hello", b"\x00\x20": b"abc"}
+        assert eeprom.get(0x10, 5) == b"hello" and eeprom.get(0x20, 4) == b"abc\x00"
         with pytest.raises(KeyError, match="no device at 0x60 on I2C0 .there: .'0x50'.."):
             dev.i2c(0).device(0x60)
         with pytest.raises(ValueError, match="i2c: bus must be 0..3"):
@@ -587,8 +589,9 @@ def test_an_i2c_register_map_reads_back_what_was_written_and_absent_devices_fail
             dev.i2c(0).attach(0x80)
     assert result.status == 0, result.stderr
     assert result.stdout.splitlines() == [
-        "0", "0 bytearray(b'hello\\xff\\xff\\xff')", "0 bytearray(b'hel\\x00')",
-        "0", "0 bytearray(b'abc\\xff\\xff\\xff\\xff\\xff')", "-1 -1", "-1"]
+        "0", "0 bytearray(b'hello\\x00\\x00\\x00')", "0 bytearray(b'hel\\x00')",
+        "0", "0 bytearray(b'abc\\x00\\x00\\x00\\x00\\x00')", "0 bytearray(b'lll\\x00')",
+        "0 bytearray(b'o\\x00\\x00\\x00')", "-1 -1", "-1"]
 
 
 def test_i2c_arguments_are_checked_as_the_firmware_checks_them(tmp_path, capsys):
@@ -619,7 +622,7 @@ def test_i2c_arguments_are_checked_as_the_firmware_checks_them(tmp_path, capsys)
 def test_an_i2c_nack_fault_silences_a_sensor_for_its_time(tmp_path):
     (tmp_path / "s.yaml").write_text(textwrap.dedent("""
         clock: virtual
-        i2c: {1: {0x44: {registers: {2c06: 614700666600}}}}
+        i2c: {1: {0x44: {answers: {2c06: 614700666600}}}}
         timeline:
           - {at: 10s, for: 5s, fault: {kind: i2c_nack, bus: 1, address: 0x44}}
     """))
@@ -681,3 +684,37 @@ def test_importing_a_name_qpysim_leaves_out_of_machine_or_misc_says_so(tmp_path,
         "cannot import name 'PWM' from 'misc': misc.PWM is not emulated by qpysim yet "
         "(README \"What is not emulated\"); `qpysim run --stub misc` gives it an inert stand-in",
         "cannot import name 'Nope' from 'machine': module 'machine' has no attribute 'Nope'"]
+
+
+def test_i2c_register_blocks_read_word_by_word_and_commands_leave_registers_alone(tmp_path):
+    """A BMP280-style block (calibration from 0x88) read one word at a time, a mode
+    written and read back; an AHT-style command (0xAC with parameters 33 00) whose
+    answer the next plain read gets, without touching register 0xAC."""
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        i2c:
+          0:
+            0x76: {registers: {d0: 58, 88: 706b 4367 18fc}}
+          1:
+            0x38: {answers: {ac: 1c 80 00 06 00 00}}
+    """))
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import I2C
+        b0, b1 = I2C(I2C.I2C0, I2C.STANDARD_MODE), I2C(I2C.I2C1, I2C.FAST_MODE)
+        def rd(bus, addr, reg, n):
+            buf = bytearray(n)
+            assert bus.read(addr, reg, len(reg), buf, n, 0) == 0
+            return bytes(buf)
+        words = [int.from_bytes(rd(b0, 0x76, bytes([r]), 2), 'little') for r in (0x88, 0x8a, 0x8c)]
+        print(rd(b0, 0x76, b'\\xd0', 1), words)
+        print(b0.write(0x76, b'\\xf4', 1, b'\\x27', 1), rd(b0, 0x76, b'\\xf4', 1))
+        print(b1.write(0x38, b'\\xac', 1, b'\\x33\\x00', 2), rd(b1, 0x38, b'', 6).hex())
+        print(rd(b1, 0x38, b'\\xac', 2))
+    """))
+    with qpysim.Device(scenario=str(tmp_path / "s.yaml")) as dev:
+        result = dev.run(str(tmp_path / "main.py"))
+        writes = dev.i2c(1).device(0x38).writes
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "b'X' [27504, 26435, 64536]", "0 b\"'\"", "0 1c8000060000", "b'\\x00\\x00'"]
+    assert writes == [(b"\xac", b"\x33\x00")]

@@ -25,12 +25,15 @@ struct UartPeer {
     std::vector<ScriptStep> steps;
 };
 
-// i2c: BUS: {ADDRESS: {registers: {REG: BYTES}}}: a device on I2C bus BUS
-// (0-3) at a 7-bit address. Register addresses and contents are raw bytes
-// (the scenario writes them in hex); "" is the register a read without a
-// register address gets before anything was written.
+// i2c: BUS: {ADDRESS: {registers: {REG: BYTES}, answers: {CMD: BYTES}}}: a
+// device on I2C bus BUS (0-3) at a 7-bit address. `registers` fills its
+// register space from each address on (an address is the register bytes read
+// as a big-endian number); `answers` are what a read without a register
+// address returns after the app wrote the command CMD. All raw bytes, which
+// the scenario writes in hex.
 struct I2cDevice {
     std::map<std::string, std::string> registers;
+    std::map<std::string, std::string> answers;
 };
 
 }  // namespace qpysim
