@@ -82,3 +82,27 @@ def test_tls_ca_gives_the_script_the_ca_that_signs_the_virtual_services(tmp_path
                  "--tls-ca", str(tmp_path / "no" / "such" / "ca.pem"), str(tmp_path / "main.py"))
     assert bad.returncode == 2
     assert "--tls-ca: cannot write" in bad.stderr
+
+
+def test_the_sensor_node_reports_a_press_a_loose_sensor_and_a_sagging_battery():
+    """examples/sensor_node against node.yaml: what reached the broker, in device
+    time, from the I2C sensor, the ADC battery and the button on the timeline."""
+    import qpysim
+
+    with qpysim.Device(scenario=str(ROOT / "examples" / "sensor_node" / "node.yaml")) as dev:
+        result = dev.run(str(ROOT / "examples" / "sensor_node" / "main.py"), timeout=3600)
+        sent = [json.loads(m["payload"]) for m in dev.broker("mqtt.example.com").messages("nodes/#")]
+    assert result.status == 0, result.stderr
+    summary = [(m["seq"], m["reason"], m["uptime"], m.get("t", m.get("error")),
+                m["battery_mv"], m.get("low_battery", False)) for m in sent]
+    assert summary == [
+        (0, "timer", 60, 21.5, 3800, False),
+        (1, "timer", 120, 21.5, 3800, False),
+        (2, "button", 150, 21.5, 3800, False),
+        (3, "timer", 180, 21.5, 3800, False),
+        (4, "timer", 240, "sensor", 3800, False),
+        (5, "timer", 300, "sensor", 3800, False),
+        (6, "timer", 360, 21.5, 3800, False),
+        (7, "timer", 420, 21.5, 3300, True),
+        (8, "timer", 480, 21.5, 3300, True),
+    ]
