@@ -193,6 +193,14 @@ void bind_faults(py::module_& m) {
             },
             py::arg("channel"), "The millivolts an adc fault holds the channel at, or None.")
         .def(
+            "vbatt",
+            [](Modem& md) {
+                py::gil_scoped_release nogil;
+                auto lk = md.lock();
+                return md.peripherals().vbatt();
+            },
+            "The supply voltage in mV (a vbatt fault's, or the nominal 3800).")
+        .def(
             "uart_lost",
             [](Modem& md, int port) {
                 py::gil_scoped_release nogil;

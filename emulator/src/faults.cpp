@@ -279,6 +279,7 @@ void register_builtin_faults(FaultRegistry& r) {
     r.add(faults::uart_overrun_kind());
     r.add(faults::i2c_nack_kind());
     r.add(faults::adc_kind());
+    r.add(faults::vbatt_kind());
     // Virtual services: what a server answers.
     r.add(faults::http_status_kind());
     r.add(faults::http_delay_kind());

@@ -101,6 +101,7 @@ TEST(fault_registry, every_kind_is_documented) {
              "dns_wrong",  "coverage_loss", "registration", "signal",      "sim",
              "pdp_down",   "airplane",      "reboot",       "sockets",     "sndbuf",
              "rcvbuf",     "pin",           "uart_overrun", "i2c_nack",    "adc",
+             "vbatt",
          }) {
         EXPECT_TRUE(names.count(n)) << n;
     }

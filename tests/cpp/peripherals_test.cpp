@@ -199,5 +199,22 @@ TEST(adc_fault, holds_the_channel_and_restores_it) {
     EXPECT_THROW(make_effect(spec("adc", {{"mv", "6000"}})), UsageError);
 }
 
+TEST(vbatt_fault, sags_the_supply_and_lifting_restores_the_nominal_voltage) {
+    Modem m(virtual_modem());
+    {
+        auto lk = m.lock();
+        EXPECT_EQ(m.peripherals().vbatt(), Peripherals::kNominalVbatt);
+    }
+    const auto id = m.apply_fault(spec("vbatt", {{"mv", "3300"}}));
+    {
+        auto lk = m.lock();
+        EXPECT_EQ(m.peripherals().vbatt(), 3300);
+    }
+    m.lift_fault(std::to_string(id));
+    auto lk = m.lock();
+    EXPECT_EQ(m.peripherals().vbatt(), 3800);
+    EXPECT_THROW(make_effect(spec("vbatt", {})), UsageError);
+}
+
 }  // namespace
 }  // namespace qpysim

@@ -385,7 +385,7 @@ TEST(scenario_faults, every_mistake_points_at_its_line_and_column) {
               "limit_data, reset_peer, blackhole, refuse, slow_close, half_open, nat_idle, "
               "dns_nxdomain, dns_servfail, dns_timeout, dns_slow, dns_wrong, coverage_loss, "
               "registration, signal, sim, pdp_down, airplane, reboot, sockets, sndbuf, rcvbuf, "
-              "pin, uart_overrun, i2c_nack, adc, "
+              "pin, uart_overrun, i2c_nack, adc, vbatt, "
               "http_status, http_delay, mqtt_refuse, mqtt_drop, mqtt_disconnect)");
     EXPECT_EQ(scenario_error("timeline:\n  - {at: 1s, every: 2s, fault: reboot}\n"),
               "f.yaml:2:5: a timeline entry has exactly one of at, every, after");

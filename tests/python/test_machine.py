@@ -718,3 +718,20 @@ def test_i2c_register_blocks_read_word_by_word_and_commands_leave_registers_alon
     assert result.stdout.splitlines() == [
         "b'X' [27504, 26435, 64536]", "0 b\"'\"", "0 1c8000060000", "b'\\x00\\x00'"]
     assert writes == [(b"\xac", b"\x33\x00")]
+
+
+def test_a_vbatt_fault_sags_the_supply_getvbatt_reports(tmp_path):
+    (tmp_path / "s.yaml").write_text(textwrap.dedent("""
+        clock: virtual
+        timeline:
+          - {at: 1h, for: 1h, fault: {kind: vbatt, mv: 3350}}
+    """))
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        import misc, utime
+        for _ in range(3):
+            print(misc.Power.getVbatt())
+            utime.sleep(3600)
+    """))
+    result = qpysim.Device(scenario=str(tmp_path / "s.yaml")).run(str(tmp_path / "main.py"))
+    assert result.status == 0, result.stderr
+    assert result.stdout.splitlines() == ["3800", "3350", "3800"]

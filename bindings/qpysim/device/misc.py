@@ -42,7 +42,8 @@ class Power:
 
     @staticmethod
     def getVbatt():
-        return 3800
+        """The supply in mV: 3800, or what a scenario's vbatt fault says."""
+        return _modem.vbatt()
 
 
 class ADC:

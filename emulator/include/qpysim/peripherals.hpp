@@ -1,7 +1,7 @@
 // The module's lines as faults change them: levels the `pin` fault holds on
 // input pins, the receive FIFO a `uart_overrun` fault gives a UART, the I2C
-// devices an `i2c_nack` fault silences and the voltages an `adc` fault puts on
-// ADC channels. The app's side of the
+// devices an `i2c_nack` fault silences, the voltages an `adc` fault puts on
+// ADC channels and the supply a `vbatt` fault sags. The app's side of the
 // lines (directions, pulls, buffered bytes) lives with the device modules in
 // Python; this is the part faults change, so a timeline can press a button or
 // overflow a UART and a seed replays it.
@@ -75,6 +75,14 @@ class Peripherals {
     std::optional<int> adc_drive(int ch) const;
     void drive_adc(int ch, std::optional<int> millivolts);
 
+    // ---- supply ----
+    // The module's supply voltage in mV (misc.Power.getVbatt): what a vbatt
+    // fault sets, or the nominal 3800 mV of a charged Li-ion cell.
+    static constexpr int kNominalVbatt = 3800;
+    int vbatt() const noexcept { return vbatt_.value_or(kNominalVbatt); }
+    std::optional<int> vbatt_drive() const noexcept { return vbatt_; }
+    void set_vbatt(std::optional<int> millivolts) noexcept { vbatt_ = millivolts; }
+
   private:
     static void check_port(int port);
     std::function<void(int)> changed_;
@@ -84,6 +92,7 @@ class Peripherals {
     std::string fault_;
     std::multiset<std::pair<int, int>> silent_;  // (bus, address), -1: any
     std::array<std::optional<int>, kAdcCount> adc_{};
+    std::optional<int> vbatt_;
 };
 
 }  // namespace qpysim

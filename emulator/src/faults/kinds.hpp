@@ -45,6 +45,7 @@ FaultKind pin_kind();
 FaultKind uart_overrun_kind();
 FaultKind i2c_nack_kind();
 FaultKind adc_kind();
+FaultKind vbatt_kind();
 
 // Service faults: what a virtual service answers.
 FaultKind http_status_kind();
