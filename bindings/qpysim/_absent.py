@@ -19,8 +19,8 @@ import threading
 NOT_EMULATED: dict[str, str] = {
     "machine": "ports/quectel/machine_*.c: SPI, LCD, KeyPad... (its UART, Pin, ExtInt, "
                "I2C, Timer, WDT and RTC are emulated)",
-    "misc": "ports/quectel/modmisc.c: PWM, USB, PowerKey, Temperature... (its Power and ADC "
-            "are emulated)",
+    "misc": "ports/quectel/modmisc.c: PWM_V2, USB, PowerKey, Temperature... (its Power, ADC "
+            "and PWM are emulated)",
     "fota": "ports/quectel/modfota.c",
     "pm": "ports/quectel (power management)",
     "utils": "ports/quectel (utils)",
@@ -67,7 +67,7 @@ def not_emulated_error(name: str) -> ImportError:
 # globals tables at 93ac4925: ports/quectel/modmachine.c and modmisc.c.
 LEFT_OUT: dict[str, frozenset] = {
     "machine": frozenset({"I2C_simulation", "KeyPad", "LCD", "NANDFLASH", "SPI", "SoftReset"}),
-    "misc": frozenset({"IncCoreVoltage", "PWM", "PWM_V2", "PowerKey", "Temperature", "USB",
+    "misc": frozenset({"IncCoreVoltage", "PWM_V2", "PowerKey", "Temperature", "USB",
                        "USBNET", "net_light", "replEnable", "replUpdatePassswd"}),
 }
 

@@ -1,4 +1,4 @@
-"""Device.uart(n), Device.pin(n), Device.i2c(bus), Device.adc(ch): the module's
+"""Device.uart(n), Device.pin(n), Device.i2c(bus), Device.adc(ch), Device.pwm(n): the module's
 lines as the PC sees them. Each kind lives in its own module (_uart, _pins, _i2c), loaded the
 first time a script or a test reaches for one, so a run that uses none pays
 nothing for them."""
@@ -63,6 +63,34 @@ class PeripheralsMixin:
         if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel <= 3:
             raise ValueError(f"adc: channel must be 0..3 (ADC0..ADC3), not {channel!r}")
         return self._line("_adc_lines", channel, lambda: AdcLine(self, channel))
+
+
+    def pwm(self, n: int):
+        """PWM output n (0..3) as the PC sees it: running, frequency, duty, changes."""
+        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 3:
+            raise ValueError(f"pwm: n must be 0..3 (PWM0..PWM3), not {n!r}")
+        return self._line("_pwm_lines", n, lambda: PwmLine(self))
+
+
+class PwmLine:
+    """One PWM output: whether it runs, at what frequency (Hz) and duty (0..1),
+    and `changes`: (device time in s, frequency, duty) each time the app started
+    or stopped it (frequency 0 when stopped)."""
+
+    def __init__(self, device):
+        self._dev = device
+        self.running = False
+        self.frequency = 0.0
+        self.duty = 0.0
+        self.changes: list[tuple[float, float, float]] = []
+
+    def started(self, frequency: float, duty: float) -> None:
+        self.running, self.frequency, self.duty = True, frequency, duty
+        self.changes.append((self._dev.modem.now(), frequency, duty))
+
+    def stopped(self) -> None:
+        self.running = False
+        self.changes.append((self._dev.modem.now(), 0.0, self.duty))
 
 
 class AdcLine:

@@ -670,7 +670,7 @@ def test_misc_adc_reads_what_a_test_or_an_adc_fault_puts_on_the_channel(tmp_path
 
 def test_importing_a_name_qpysim_leaves_out_of_machine_or_misc_says_so(tmp_path, capsys):
     result, out, err, _ = run_device(tmp_path, capsys, """
-        for src in ['from machine import SPI', 'from misc import PWM', 'from machine import Nope']:
+        for src in ['from machine import SPI', 'from misc import USB', 'from machine import Nope']:
             try:
                 exec(src)
             except ImportError as e:
@@ -681,7 +681,7 @@ def test_importing_a_name_qpysim_leaves_out_of_machine_or_misc_says_so(tmp_path,
         "cannot import name 'SPI' from 'machine': machine.SPI is not emulated by qpysim yet "
         "(README \"What is not emulated\"); `qpysim run --stub machine` gives it an inert "
         "stand-in",
-        "cannot import name 'PWM' from 'misc': misc.PWM is not emulated by qpysim yet "
+        "cannot import name 'USB' from 'misc': misc.USB is not emulated by qpysim yet "
         "(README \"What is not emulated\"); `qpysim run --stub misc` gives it an inert stand-in",
         "cannot import name 'Nope' from 'machine': module 'machine' has no attribute 'Nope'"]
 
@@ -735,3 +735,35 @@ def test_a_vbatt_fault_sags_the_supply_getvbatt_reports(tmp_path):
     result = qpysim.Device(scenario=str(tmp_path / "s.yaml")).run(str(tmp_path / "main.py"))
     assert result.status == 0, result.stderr
     assert result.stdout.splitlines() == ["3800", "3350", "3800"]
+
+
+def test_misc_pwm_runs_with_the_firmwares_checks_and_the_pc_sees_it(tmp_path):
+    """A buzzer: 500 Hz at 50 % for 200 ms, then 4 kHz at 40 %; Unisoc's ranges
+    refuse a high time over the cycle and a PWMn over 3 (misc_pwm.c)."""
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from misc import PWM
+        import utime
+        buzzer = PWM(PWM.PWM0, PWM.ABOVE_MS, 1, 2)
+        print(buzzer, buzzer.open())
+        utime.sleep_ms(200)
+        print(buzzer.close(), buzzer.open(PWM.ABOVE_1US, 100, 250))
+        for bad in [(4, 0, 1, 2), (0, PWM.ABOVE_MS, 5, 2), (0, PWM.ABOVE_MS, 11, 20),
+                    (0, PWM.ABOVE_BELOW_US, 50, 99), (0, 1, 2)]:
+            try:
+                PWM(*bad)
+            except (ValueError, TypeError) as e:
+                print(type(e).__name__, e)
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        result = dev.run(str(tmp_path / "main.py"))
+        line = dev.pwm(0)
+        assert line.running and line.frequency == pytest.approx(4000) and line.duty == 0.4
+        assert [(round(t, 3), f, d) for t, f, d in line.changes] == [
+            (0.0, 500.0, 0.5), (0.2, 0.0, 0.5), (0.2, pytest.approx(4000), 0.4)]
+    assert result.status == 0, result.stderr
+    refused = ("ValueError PWM parameter error, please refer to wiki instructions to correct "
+               "the parameters")
+    assert result.stdout.splitlines() == [
+        "PWM(pin:0 high time:1 cycle_time:2) 0", "0 0",
+        "ValueError invalid PWMn value, must be in {0~3}.", refused, refused, refused,
+        "TypeError function takes 4 positional arguments but 3 were given"]
