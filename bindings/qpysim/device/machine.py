@@ -21,22 +21,25 @@ the last item are ignored) and returns 0.
 
 Pin (machine_pin.c:56-280): Pin(GPIOn, dir, pull, value) with the firmware's
 defaults (OUT, PULL_DISABLE, 0) and checks; read()/value() the level, write(v)
-0, value(v)/on()/off() None, set_dir(d) 0, get_dir(). The PC sets what an input
-reads with Device.pin(n).level and sees what an output drives.
+0, value(v)/on()/off() None, set_dir(d) 0, get_dir(). An input reads what a
+scenario's `pin` fault holds it at, else what the PC sets with
+Device.pin(n).level; the PC sees what an output drives.
 
 ExtInt (machine_extint.c:400-612): ExtInt(GPIOn, mode, pull, callback);
-enable() watches the pin: each edge the PC makes with Device.pin(n).level that
-the mode asks for (IRQ_RISING 0, IRQ_FALLING 1, IRQ_RISING_FALLING 2) is
-counted (read_count) and calls callback([GPIOn, edge]) in the interrupt
-thread, edge 0 rising and 1 falling; disable() stops it.
+enable() watches the pin: each edge the PC (Device.pin(n).level) or a `pin`
+fault makes that the mode asks for (IRQ_RISING 0, IRQ_FALLING 1,
+IRQ_RISING_FALLING 2) is counted (read_count) and calls callback([GPIOn,
+edge]) in the interrupt thread, edge 0 rising and 1 falling; disable() stops
+it.
 
 I2C (machine_iic.c:40-170): I2C(I2Cn, mode), both required; write(addr,
 reg, reg_len, data, size) and read(addr, reg, reg_len, buf, size, delay) (its
 keyword is `dalay`, as the firmware spells it) return 0, or -1 when no device
-acknowledges. Devices are register maps the scenario's `i2c:` or a test's
-Device.i2c(bus).attach() put on the bus (qpysim/_i2c.py says what they do).
+acknowledges. Devices (a register space, command answers) are what the
+scenario's `i2c:` or a test's Device.i2c(bus).attach() put on the bus;
+qpysim/_i2c.py says what they do.
 
-The rest of machine (SPI, ADC, PWM, LCD...) is not emulated yet;
+The rest of machine (SPI, LCD, KeyPad...) is not emulated yet;
 `--stub machine` gives those names inert stand-ins.
 """
 
