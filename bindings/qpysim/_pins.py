@@ -1,6 +1,7 @@
 """The module's GPIO pins as the PC sees them: Device.pin(n).
 
-A pin the app drives (Pin.OUT) shows the PC the level it wrote. A pin the app
+A pin the app drives (Pin.OUT) shows the PC the level it wrote, and `changes`
+keeps each change with its device time (an LED's blinks). A pin the app
 reads (Pin.IN) reads, first, the level a scenario's `pin` fault holds it at
 (kept by the core, so a timeline presses a button and a seed replays it);
 then what a test sets with `.level`; then its pull when nothing drives it:
@@ -29,7 +30,8 @@ class PinLine:
         # what the PC drives.
         self.direction = 0
         self.pull = 0
-        self.output = 0  # what the app drives
+        self._output = 0  # what the app drives
+        self.changes: list[tuple[float, int]] = []  # (device time s, level) the app drove
         self._driven = None  # what the PC drives, None: nothing
         self._lock = threading.Lock()
         self.watchers = []  # called with (old, new) when the PC changes the level
@@ -60,9 +62,19 @@ class PinLine:
         for watch in watchers:
             watch(old, new)
 
+    @property
+    def output(self) -> int:
+        return self._output
+
+    @output.setter
+    def output(self, value: int) -> None:
+        if value != self._output and self.direction == 1 and self._dev is not None:
+            self.changes.append((self._dev.modem.now(), value))
+        self._output = value
+
     def _read(self) -> int:
         if self.direction == 1:
-            return self.output
+            return self._output
         held = None if self._dev is None else self._dev.modem.pin_drive(self.number)
         if held is not None:
             return held

@@ -283,6 +283,9 @@ def test_pins_drive_the_pc_and_read_what_the_pc_sets(tmp_path):
         dev.expect("^pressed$")
         assert dev.pin(16).level == 1
         result = dev.wait()
+        # what the app drove on the LED, in device time: on, off, on at the press
+        assert [level for _, level in dev.pin(16).changes] == [1, 0, 1]
+        assert dev.pin(16).changes[-1][0] > dev.pin(16).changes[1][0]
     assert result.status == 0, result.stderr
     assert result.stdout.splitlines()[0] == "0 0 1 1 None 0"
     assert result.stdout.splitlines()[3:] == [
@@ -767,3 +770,22 @@ def test_misc_pwm_runs_with_the_firmwares_checks_and_the_pc_sees_it(tmp_path):
         "PWM(pin:0 high time:1 cycle_time:2) 0", "0 0",
         "ValueError invalid PWMn value, must be in {0~3}.", refused, refused, refused,
         "TypeError function takes 4 positional arguments but 3 were given"]
+
+
+def test_an_leds_blinks_are_kept_with_their_device_times(tmp_path):
+    (tmp_path / "main.py").write_text(textwrap.dedent("""
+        from machine import Pin
+        import utime
+        led = Pin(Pin.GPIO16, Pin.OUT, Pin.PULL_PD, 0)
+        utime.sleep(1)
+        for _ in range(3):
+            led.write(1)
+            utime.sleep_ms(100)
+            led.write(0)
+            utime.sleep_ms(400)
+    """))
+    with qpysim.Device(clock="virtual") as dev:
+        result = dev.run(str(tmp_path / "main.py"))
+        blinks = [(round(t, 2), level) for t, level in dev.pin(16).changes]
+    assert result.status == 0, result.stderr
+    assert blinks == [(1.0, 1), (1.1, 0), (1.5, 1), (1.6, 0), (2.0, 1), (2.1, 0)]
