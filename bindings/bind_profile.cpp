@@ -34,6 +34,7 @@ void bind_profile(py::module_& m) {
         .def_readonly("quectel_modules", &Dialect::quectel_modules)
         .def_readonly("has_select", &Dialect::has_select)
         .def_readonly("has_time_ns", &Dialect::has_time_ns)
+        .def_readonly("ticks_add_checks_range", &Dialect::ticks_add_checks_range)
         .def("__repr__", [](const Dialect& d) { return "<Dialect " + d.name + ">"; });
 
     py::class_<ModuleProfile>(m, "ModuleProfile", "One module model: limits, numbering, identity.")

@@ -102,6 +102,7 @@ std::vector<Dialect> make_dialects() {
     mp.reset_read_once = true;     // the OS socket: ECONNRESET once, then 0
     mp.socket_family_oserror = true;
     mp.has_time_ns = true;
+    mp.ticks_add_checks_range = true;
     v.push_back(mp);
 
     Dialect rt;
@@ -141,6 +142,7 @@ std::vector<Dialect> make_dialects() {
     };
     esp.getaddrinfo_filters = true;
     esp.has_time_ns = true;
+    esp.ticks_add_checks_range = true;
     esp.errno_space = ErrnoSpace::newlib;
     v.push_back(esp);
 

@@ -280,3 +280,102 @@ def test_an_asyncio_app_replays_from_its_seed(tmp_path, capsys):
     """
     runs = [run(tmp_path, capsys, source, seed=7)[0] for _ in range(2)]
     assert runs[0] == runs[1] and len(runs[0]) == 20
+
+
+def test_a_lock_handed_to_a_waiter_is_not_locked_until_the_waiter_runs(tmp_path, capsys):
+    """MicroPython's Lock.release() gives the lock to the first waiter: between the
+    release and that task running, locked() is False and another acquire waits."""
+    out, _ = run(tmp_path, capsys, """
+        import asyncio
+
+        async def holder(lock):
+            async with lock:
+                await asyncio.sleep(0.1)
+            print('released', lock.locked())
+            await lock.acquire()
+            print('holder again', lock.locked())
+            lock.release()
+
+        async def waiter(lock):
+            async with lock:
+                print('waiter has it', lock.locked())
+
+        async def main():
+            lock = asyncio.Lock()
+            t = asyncio.create_task(holder(lock))
+            await asyncio.sleep(0)
+            await asyncio.gather(t, waiter(lock))
+            try:
+                lock.release()
+            except RuntimeError as e:
+                print(e)
+
+        asyncio.run(main())
+    """)
+    assert out == ["released False", "waiter has it True", "holder again True",
+                   "Lock not acquired"]
+
+
+def test_wait_for_switches_tasks_in_micropythons_order(tmp_path, capsys):
+    """wait_for runs its awaitable in a runner task while it sleeps (MicroPython's
+    funcs.py): cancelled after 1, 2 or 3 turns of the loop, the inner task has
+    started, or ended, at the turns MicroPython's has."""
+    out, _ = run(tmp_path, capsys, """
+        import asyncio
+
+        async def inner(n):
+            print('inner start', n)
+            await asyncio.sleep(0)
+            print('inner end', n)
+
+        async def outer(n):
+            try:
+                await asyncio.wait_for(inner(n), 2)
+            except asyncio.CancelledError:
+                print('outer cancelled', n)
+                raise
+
+        async def main():
+            for turns in (1, 2, 3):
+                t = asyncio.create_task(outer(turns))
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                print('cancel', turns)
+                t.cancel()
+                try:
+                    await t
+                except asyncio.CancelledError:
+                    pass
+
+        asyncio.run(main())
+    """)
+    assert out == ["cancel 1", "inner start 1", "outer cancelled 1",
+                   "inner start 2", "cancel 2", "inner end 2", "outer cancelled 2",
+                   "inner start 3", "inner end 3", "cancel 3", "outer cancelled 3"]
+
+
+def test_an_event_set_from_micropython_schedule_wakes_an_idle_loop(tmp_path, capsys):
+    """Nothing due and no stream: the loop idles until a task is queued, here by
+    Event.set() from micropython.schedule (MicroPython's loop polls every 3 ms)."""
+    out, _ = run(tmp_path, capsys, """
+        import asyncio, micropython, time
+
+        evt = asyncio.Event()
+
+        def later(_):
+            time.sleep_ms(250)
+            evt.set()
+
+        async def main():
+            t0 = time.ticks_ms()
+            micropython.schedule(later, None)
+            await evt.wait()
+            print('woken after', time.ticks_diff(time.ticks_ms(), t0) // 50 * 50)
+            try:
+                asyncio.sleep_ms(time.ticks_add(0, -1) // 2 + 1)
+            except OverflowError as e:
+                print('OverflowError', e)
+
+        asyncio.run(main())
+    """)
+    assert out == ["woken after 250", "OverflowError ticks interval overflow"]

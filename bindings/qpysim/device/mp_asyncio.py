@@ -17,6 +17,7 @@ exception that nobody awaited is reported by the loop's exception handler.
 import heapq as _heapq
 import warnings as _warnings
 
+from qpysim import _core
 from qpysim._runtime import current_device as _current_device
 
 _dev = _current_device()
@@ -119,6 +120,12 @@ class _State:
         self.streams = {}  # id(stream) -> [reader task, writer task, stream]
         self.handler = None
         self.stopper = None
+        # The loop idles on this when no task is due and no stream is waited on;
+        # a task queued meanwhile (an Event set from another device thread, as
+        # micropython.schedule does) wakes it, where MicroPython's loop would
+        # notice on its next 3 ms poll (extmod/asyncio/core.py, run_until_complete).
+        self.idle = _core.Semaphore(_modem, 0, 1)
+        self.idling = False
 
 
 def _queue(item, at_ms=None):
@@ -130,6 +137,8 @@ def _queue(item, at_ms=None):
     if isinstance(item, Task):
         item._entry = entry
     _heapq.heappush(_state.queue, entry)
+    if _state.idling:
+        _state.idle.release()
 
 
 def _hold(task, waiting):
@@ -195,10 +204,12 @@ def _wait_io(stream, which):
 def _wait_streams(timeout_ms):
     """Wait up to timeout_ms (None: for ever) for a stream; queue the tasks it wakes."""
     if not _state.streams:
-        if timeout_ms is None:
-            _modem.sleep(3600)  # nothing can wake the loop: it waits, as on the module
-        elif timeout_ms > 0:
-            _modem.sleep(timeout_ms / 1000)
+        if timeout_ms is None or timeout_ms > 0:
+            _state.idling = True
+            try:
+                _state.idle.acquire(None if timeout_ms is None else timeout_ms / 1000)
+            finally:
+                _state.idling = False
         return
     for stream, events in _state.poller.ipoll(-1 if timeout_ms is None else timeout_ms):
         entry = _state.streams[id(stream)]
@@ -309,28 +320,12 @@ def current_task():
 
 def sleep_ms(t):
     t = max(0, int(t))
+    _dev.module("utime").ticks_add(0, t)  # the range check MicroPython's sleep_ms makes
     return _Suspend(lambda task: _queue(task, _now_ms() + t))
 
 
 def sleep(t):
     return sleep_ms(int(t * 1000))
-
-
-class _Deadline:
-    """Await a task's end for at most `ms`; True if it ended."""
-
-    def __init__(self, task, ms):
-        self.task, self.ms = task, ms
-
-    def __await__(self):
-        if not self.task._done:
-            def arm(me):
-                self.task._wait_for_end(me)
-                _queue(me, _now_ms() + self.ms)
-
-            yield from _Suspend(arm).__await__()
-            _unqueue(_state.current)
-        return self.task._done
 
 
 async def wait_for(aw, timeout):
@@ -343,22 +338,40 @@ async def wait_for_ms(aw, timeout):
     return await _wait_for(aw, None if timeout is None else int(timeout))
 
 
+async def _run(waiter, aw):
+    """wait_for's runner (MicroPython's funcs.py): await `aw`, then wake the
+    waiter's sleep with a CancelledError carrying (status, result)."""
+    try:
+        result = await aw
+        status = True
+    except BaseException as er:  # noqa: BLE001 - handed to the waiter
+        result, status = None, er
+    # Still asleep in its sleep (MicroPython: waiter.data is None), not awaiting
+    # this runner after its time passed: wake it with the outcome.
+    asleep = waiter._throw is None and waiter._on is None and waiter._entry is not None
+    if asleep and waiter.cancel():
+        waiter._throw = CancelledError(status, result)
+
+
 async def _wait_for(aw, ms):
-    inner = _as_task(aw)
+    """MicroPython's wait_for: a runner task awaits `aw` while this task sleeps
+    `ms`; whichever ends first decides, in MicroPython's order of task switches."""
+    aw = _as_task(aw)
     if ms is None:
-        return await inner
+        return await aw
+    runner = create_task(_run(current_task(), aw))
     try:
-        ended = await _Deadline(inner, max(0, ms))
-    except CancelledError:
-        inner.cancel()
-        raise
-    if ended:
-        return inner._outcome()
-    inner.cancel()
-    try:
-        await inner
-    except (CancelledError, Exception):  # noqa: BLE001 - it was cancelled for the timeout
-        pass
+        await sleep_ms(ms)
+    except CancelledError as er:
+        status = er.args[0] if er.args else None
+        if status is None:  # this wait_for was cancelled from outside
+            runner.cancel()
+            raise er
+        if status is True:  # aw ended first
+            return er.args[1]
+        raise status
+    runner.cancel()  # the time passed first
+    await runner
     raise TimeoutError
 
 
@@ -463,16 +476,22 @@ class ThreadSafeFlag:
 
 
 class Lock:
+    """MicroPython's Lock (extmod/asyncio/lock.py): release() with tasks waiting
+    hands the lock to the first, and until that task runs the lock is neither
+    free nor locked(), as MicroPython's state holding the task says."""
+
     def __init__(self):
-        self._owner = None
+        self._owner = None  # the task that holds the lock, or it was handed to
+        self._held = False  # the owner runs with it (MicroPython's state 1)
         self._waiting = []
 
     def locked(self):
-        return self._owner is not None
+        return self._held
 
     def release(self):
-        if self._owner is None:
+        if not self._held:
             raise RuntimeError("Lock not acquired")
+        self._held = False
         if self._waiting:  # handed to the first waiter
             self._owner = self._waiting.pop(0)
             _wake(self._owner)
@@ -486,9 +505,10 @@ class Lock:
                 await _wait_in(self._waiting)
             except CancelledError:
                 if self._owner is me:  # it was handed over as we were cancelled
+                    self._held = True
                     self.release()
                 raise
-        self._owner = me
+        self._owner, self._held = me, True
         return True
 
     async def __aenter__(self):

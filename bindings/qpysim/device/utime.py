@@ -19,6 +19,7 @@ _modem = _dev.modem
 
 _TICKS_MAX = 0x3FFFFFFF
 _TICKS_HALF = 0x20000000
+_CHECKS_RANGE = _dev.dialect.ticks_add_checks_range
 _MKTIME_OFFSET = 8 * 3600  # hard-coded UTC+8 in the firmware's mktime
 _tz = [8]  # hours east of UTC, getTimeZone()/setTimeZone()
 
@@ -54,6 +55,8 @@ def ticks_cpu():
 
 
 def ticks_add(ticks, delta):
+    if _CHECKS_RANGE and not -_TICKS_HALF < _int(delta, "delta") < _TICKS_HALF:
+        raise OverflowError("ticks interval overflow")
     return (_int(ticks, "ticks") + _int(delta, "delta")) & _TICKS_MAX
 
 

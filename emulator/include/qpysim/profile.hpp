@@ -133,6 +133,10 @@ struct Dialect {
     // py/mpconfig.h:1914-1916; on in the unix port, variants/
     // mpconfigvariant_common.h:105, and esp32, mpconfigport.h:83).
     bool has_time_ns = false;
+    // time.ticks_add() refuses a delta of half the ticks period or more with
+    // OverflowError("ticks interval overflow") (upstream extmod/modtime.c:
+    // 183-193); QuecPython's utime_mphal.c:96-101 wraps it silently.
+    bool ticks_add_checks_range = false;
 };
 
 struct ModuleProfile {
