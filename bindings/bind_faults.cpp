@@ -32,6 +32,14 @@ std::map<std::string, std::string> text_dict(const py::handle& obj, const char* 
     return out;
 }
 
+// fn(the modem's Peripherals), under the core lock and without the GIL.
+template <class Fn>
+auto with_peripherals(Modem& md, Fn fn) {
+    py::gil_scoped_release nogil;
+    auto lk = md.lock();
+    return fn(md.peripherals());
+}
+
 py::dict fault_dict(const Fault& f) {
     py::dict d;
     d["id"] = f.id;
@@ -159,18 +167,15 @@ void bind_faults(py::module_& m) {
         .def(
             "pin_drive",
             [](Modem& md, int gpio) -> std::optional<int> {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().pin_drive(gpio);
+                return with_peripherals(md, [&](Peripherals& p) { return p.pin_drive(gpio); });
             },
             py::arg("gpio"), "The level a pin fault holds GPIOn at, or None.")
         .def(
             "uart_accept",
             [](Modem& md, int port, std::size_t buffered, std::size_t arriving) {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().accept(port, buffered, arriving, md.trace(),
-                                               md.sched().now());
+                return with_peripherals(md, [&](Peripherals& p) {
+                    return p.accept(port, buffered, arriving, md.trace(), md.sched().now());
+                });
             },
             py::arg("port"), py::arg("buffered"), py::arg("arriving"),
             "How many of `arriving` bytes fit in UART port's receive FIFO with `buffered` "
@@ -178,34 +183,27 @@ void bind_faults(py::module_& m) {
         .def(
             "i2c_silent",
             [](Modem& md, int bus, int address) {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().i2c_silent(bus, address);
+                return with_peripherals(md,
+                                        [&](Peripherals& p) { return p.i2c_silent(bus, address); });
             },
             py::arg("bus"), py::arg("address"),
             "An i2c_nack fault silences the device at (bus, address).")
         .def(
             "adc_drive",
             [](Modem& md, int channel) -> std::optional<int> {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().adc_drive(channel);
+                return with_peripherals(md, [&](Peripherals& p) { return p.adc_drive(channel); });
             },
             py::arg("channel"), "The millivolts an adc fault holds the channel at, or None.")
         .def(
             "vbatt",
             [](Modem& md) {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().vbatt();
+                return with_peripherals(md, [&](Peripherals& p) { return p.vbatt(); });
             },
             "The supply voltage in mV (a vbatt fault's, or the nominal 3800).")
         .def(
             "uart_lost",
             [](Modem& md, int port) {
-                py::gil_scoped_release nogil;
-                auto lk = md.lock();
-                return md.peripherals().uart_lost(port);
+                return with_peripherals(md, [&](Peripherals& p) { return p.uart_lost(port); });
             },
             py::arg("port"), "Bytes UART port has lost to overruns since power-on.");
 }

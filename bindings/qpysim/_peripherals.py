@@ -6,8 +6,16 @@ nothing for them."""
 from __future__ import annotations
 
 
+def _numbered(kind: str, arg: str, value, lo: int, hi: int, name: str) -> None:
+    """`value` must be a whole number lo..hi, the device's NAMElo..NAMEhi."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{kind}: {arg} must be {lo}..{hi} ({name}{lo}..{name}{hi}), "
+                         f"not {value!r}")
+
+
 class PeripheralsMixin:
-    """The module's UARTs, GPIOs and I2C buses, for tests and bridges."""
+    """The module's UARTs, GPIOs, I2C buses, ADC channels and PWM outputs, for
+    tests and bridges."""
 
     def _line(self, kind: str, key: int, make):
         lines = self.__dict__.setdefault(kind, {})
@@ -20,8 +28,7 @@ class PeripheralsMixin:
         """UART `port` (0..6) as the PC sees it: send(), take(), written, lost."""
         from ._uart import UartLine
 
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 6:
-            raise ValueError(f"uart: port must be 0..6 (UART0..UART6), not {port!r}")
+        _numbered("uart", "port", port, 0, 6, "UART")
 
         def make():
             line = UartLine(self, port)
@@ -43,32 +50,25 @@ class PeripheralsMixin:
         """GPIOn (1..47) as the PC sees it: .level, read and set."""
         from ._pins import GPIO_COUNT, PinLine
 
-        if isinstance(number, bool) or not isinstance(number, int) or \
-                not 1 <= number <= GPIO_COUNT:
-            raise ValueError(f"pin: number must be 1..{GPIO_COUNT} (GPIO1..GPIO{GPIO_COUNT}), "
-                             f"not {number!r}")
+        _numbered("pin", "number", number, 1, GPIO_COUNT, "GPIO")
         return self._line("_pin_lines", number, lambda: PinLine(number, self))
 
     def i2c(self, bus: int):
         """I2C bus `bus` (0..3): attach(address, registers) puts a device on it."""
         from ._i2c import BUS_COUNT, I2cBus
 
-        if isinstance(bus, bool) or not isinstance(bus, int) or not 0 <= bus < BUS_COUNT:
-            raise ValueError(f"i2c: bus must be 0..{BUS_COUNT - 1} (I2C0..I2C{BUS_COUNT - 1}), "
-                             f"not {bus!r}")
+        _numbered("i2c", "bus", bus, 0, BUS_COUNT - 1, "I2C")
         return self._line("_i2c_buses", bus, lambda: I2cBus(self, bus))
 
     def adc(self, channel: int):
         """ADC channel `channel` (0..3): .mv, the millivolts on it, read and set."""
-        if isinstance(channel, bool) or not isinstance(channel, int) or not 0 <= channel <= 3:
-            raise ValueError(f"adc: channel must be 0..3 (ADC0..ADC3), not {channel!r}")
+        _numbered("adc", "channel", channel, 0, 3, "ADC")
         return self._line("_adc_lines", channel, lambda: AdcLine(self, channel))
 
 
     def pwm(self, n: int):
         """PWM output n (0..3) as the PC sees it: running, frequency, duty, changes."""
-        if isinstance(n, bool) or not isinstance(n, int) or not 0 <= n <= 3:
-            raise ValueError(f"pwm: n must be 0..3 (PWM0..PWM3), not {n!r}")
+        _numbered("pwm", "n", n, 0, 3, "PWM")
         return self._line("_pwm_lines", n, lambda: PwmLine(self))
 
 

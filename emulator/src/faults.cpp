@@ -1,7 +1,6 @@
 #include "qpysim/faults.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cmath>
 
 #include "faults/kinds.hpp"
@@ -167,14 +166,7 @@ std::int64_t setting_int(const FaultSettings& s, const std::string& key, std::in
                          std::int64_t lo, std::int64_t hi) {
     const auto* v = find_setting(s, key);
     if (!v) return fallback;
-    // Decimal, or hexadecimal after 0x (an I2C address: 0x44).
-    const bool hex = v->size() > 2 && (*v)[0] == '0' && ((*v)[1] == 'x' || (*v)[1] == 'X');
-    const std::string text = hex ? v->substr(2) : *v;
-    const bool digits = !text.empty() && std::all_of(text.begin(), text.end(), [hex](char c) {
-        return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : c >= '0' && c <= '9';
-    });
-    std::int64_t n = -1;
-    if (digits && text.size() < 15) n = std::stoll(text, nullptr, hex ? 16 : 10);
+    const std::int64_t n = parse_whole(*v, 14).value_or(-1);
     if (n < lo || n > hi) {
         throw UsageError(key + " must be a whole number from " + std::to_string(lo) + " to " +
                          std::to_string(hi) + ", got '" + *v + "'");

@@ -37,25 +37,31 @@ void Peripherals::check_port(int port) {
 
 std::optional<std::size_t> Peripherals::uart_fifo(int port) const {
     check_port(port);
-    return fifo_[static_cast<std::size_t>(port)];
+    const auto& fifo = fifo_[static_cast<std::size_t>(port)];
+    if (!fifo) return std::nullopt;
+    return fifo->bytes;
 }
 
-void Peripherals::set_uart_fifo(int port, std::optional<std::size_t> bytes) {
+void Peripherals::set_uart_fifo(int port, std::optional<std::size_t> bytes,
+                                const std::string& fault) {
+    std::optional<UartFifo> fifo;
+    if (bytes) fifo = UartFifo{*bytes, fault};
     if (port == -1) {
-        fifo_.fill(bytes);
+        fifo_.fill(fifo);
         return;
     }
     check_port(port);
-    fifo_[static_cast<std::size_t>(port)] = bytes;
+    fifo_[static_cast<std::size_t>(port)] = fifo;
 }
 
 std::size_t Peripherals::accept(int port, std::size_t buffered, std::size_t arriving, Trace& trace,
                                 DeviceTime now) {
-    const auto fifo = uart_fifo(port);
+    check_port(port);
+    const auto& fifo = fifo_[static_cast<std::size_t>(port)];
     if (!fifo) return arriving;
     // A full FIFO loses what arrives next, as a UART's overrun does: the bytes
     // already waiting are kept, the newest are not.
-    const std::size_t room = buffered >= *fifo ? 0 : *fifo - buffered;
+    const std::size_t room = buffered >= fifo->bytes ? 0 : fifo->bytes - buffered;
     const std::size_t kept = arriving < room ? arriving : room;
     if (kept < arriving) {
         lost_[static_cast<std::size_t>(port)] += arriving - kept;
@@ -64,8 +70,8 @@ std::size_t Peripherals::accept(int port, std::size_t buffered, std::size_t arri
                            .num("uart", port)
                            .str("state", "overrun")
                            .num("lost", static_cast<std::int64_t>(arriving - kept))
-                           .num("fifo", static_cast<std::int64_t>(*fifo))
-                           .str("fault", fault_));
+                           .num("fifo", static_cast<std::int64_t>(fifo->bytes))
+                           .str("fault", fifo->fault));
         }
     }
     return kept;

@@ -516,16 +516,8 @@ void parse_i2c(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
         auto& devices = s.i2c[static_cast<int>(id)];
         for (const auto& dev : bus.second) {
             const std::string text = r.scalar(dev.first, "i2c: a device address");
-            const bool hex =
-                text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-            const std::string digits = hex ? text.substr(2) : text;
-            const bool ok = !digits.empty() && digits.size() <= 3 &&
-                            std::all_of(digits.begin(), digits.end(), [hex](char c) {
-                                return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0
-                                           : c >= '0' && c <= '9';
-                            });
-            const long address = ok ? std::stol(digits, nullptr, hex ? 16 : 10) : -1;
-            if (address < 0 || address > 127) {
+            const auto address = parse_whole(text, 3);
+            if (!address || *address > 127) {
                 r.fail(dev.first.Mark(),
                        "i2c: a device address is a 7-bit address, 0..127 or 0x00..0x7f, got '" +
                            text + "'");
@@ -549,7 +541,7 @@ void parse_i2c(const ConfigReader& r, const YAML::Node& node, Scenario& s) {
             };
             table("registers", "a register address", "a register's bytes", d.registers);
             table("answers", "a command", "a command's answer", d.answers);
-            devices[static_cast<int>(address)] = std::move(d);
+            devices[static_cast<int>(*address)] = std::move(d);
         }
     }
 }
@@ -653,6 +645,18 @@ std::optional<double> parse_number(const std::string& text) {
     const auto d = leading_number(text, used);
     if (!d || used != text.size()) return std::nullopt;
     return d;
+}
+
+std::optional<std::int64_t> parse_whole(const std::string& text, std::size_t max_digits) {
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    const std::string digits = hex ? text.substr(2) : text;
+    const bool ok =
+        !digits.empty() && digits.size() <= max_digits &&
+        std::all_of(digits.begin(), digits.end(), [hex](char c) {
+            return hex ? std::isxdigit(static_cast<unsigned char>(c)) != 0 : c >= '0' && c <= '9';
+        });
+    if (!ok) return std::nullopt;
+    return std::stoll(digits, nullptr, hex ? 16 : 10);
 }
 
 std::optional<Duration> parse_duration(const std::string& text) {

@@ -47,8 +47,7 @@ TEST(peripherals_uart, a_full_fifo_keeps_what_waits_and_loses_the_newest_bytes) 
     Peripherals p({});
     Trace t;
     t.keep_in_memory(true);
-    p.set_uart_fault("slow-reader");
-    p.set_uart_fifo(2, 100);
+    p.set_uart_fifo(2, 100, "slow-reader");
     EXPECT_EQ(p.accept(2, 0, 60, t, DeviceTime{}), 60u);
     EXPECT_EQ(p.accept(2, 60, 60, t, DeviceTime{}), 40u);
     EXPECT_EQ(p.accept(2, 100, 10, t, DeviceTime{}), 0u);
@@ -60,6 +59,19 @@ TEST(peripherals_uart, a_full_fifo_keeps_what_waits_and_loses_the_newest_bytes) 
                                 R"("fault":"slow-reader")"),
               std::string::npos)
         << t.lines()[0];
+}
+
+TEST(peripherals_uart, a_loss_names_the_fifo_in_force_after_another_is_lifted) {
+    Peripherals p({});
+    Trace t;
+    t.keep_in_memory(true);
+    p.set_uart_fifo(2, 10, "first");
+    const auto before = p.uart_fifos();
+    p.set_uart_fifo(2, 5, "second");
+    p.set_uart_fifos(before);  // "second" lifted
+    EXPECT_EQ(p.accept(2, 10, 1, t, DeviceTime{}), 0u);
+    ASSERT_EQ(t.lines().size(), 1u);
+    EXPECT_NE(t.lines()[0].find(R"("fifo":10,"fault":"first")"), std::string::npos) << t.lines()[0];
 }
 
 TEST(peripherals_uart, every_uart_at_once_and_back) {

@@ -413,11 +413,16 @@ def test_a_scripted_device_on_a_uart_from_the_scenario(tmp_path):
     ("{2: {script: [{send: a, expect: b}]}}", "a script step has exactly one of"),
 ])
 def test_bad_uart_scenarios_are_named(tmp_path, uart, said):
-    (tmp_path / "s.yaml").write_text(f"uart: {uart}\n")
+    check_refuses(tmp_path, f"uart: {uart}\n", said, "s.yaml:1:")
+
+
+def check_refuses(tmp_path, scenario, said, where):
+    """`qpysim check` refuses the scenario, saying `said` at `where`."""
+    (tmp_path / "s.yaml").write_text(scenario)
     r = subprocess.run([str(BIN), "check", str(tmp_path / "s.yaml")], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
-    assert "s.yaml:1:" in r.stderr + r.stdout
+    assert where in r.stderr + r.stdout
 
 
 def test_a_pin_fault_on_the_timeline_presses_a_button(tmp_path):
@@ -507,11 +512,7 @@ def test_uart_overrun_keeps_the_fifo_and_loses_the_newest_bytes(tmp_path):
     ("{kind: uart_overrun, size: 0}", "size must be 1 byte..1MB"),
 ])
 def test_bad_peripheral_faults_are_named(tmp_path, fault, said):
-    (tmp_path / "s.yaml").write_text(f"faults:\n  - {fault}\n")
-    r = subprocess.run([str(BIN), "check", str(tmp_path / "s.yaml")], capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode != 0 and said in r.stderr + r.stdout, r.stderr + r.stdout
-    assert "s.yaml:2:" in r.stderr + r.stdout
+    check_refuses(tmp_path, f"faults:\n  - {fault}\n", said, "s.yaml:2:")
 
 
 SHT30 = """

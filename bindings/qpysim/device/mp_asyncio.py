@@ -22,6 +22,7 @@ from qpysim._runtime import current_device as _current_device
 
 _dev = _current_device()
 _modem = _dev.modem
+_ticks_add = _dev.module("utime").ticks_add  # its range check is sleep_ms's
 _select = _dev.module("uselect")
 _socket = _dev.module("usocket")
 _EINPROGRESS = _dev.errno_of("in_progress")[0]
@@ -320,7 +321,7 @@ def current_task():
 
 def sleep_ms(t):
     t = max(0, int(t))
-    _dev.module("utime").ticks_add(0, t)  # the range check MicroPython's sleep_ms makes
+    _ticks_add(0, t)  # the range check MicroPython's sleep_ms makes
     return _Suspend(lambda task: _queue(task, _now_ms() + t))
 
 

@@ -55,9 +55,10 @@ def ticks_cpu():
 
 
 def ticks_add(ticks, delta):
-    if _CHECKS_RANGE and not -_TICKS_HALF < _int(delta, "delta") < _TICKS_HALF:
+    ticks, delta = _int(ticks, "ticks"), _int(delta, "delta")
+    if _CHECKS_RANGE and not -_TICKS_HALF < delta < _TICKS_HALF:
         raise OverflowError("ticks interval overflow")
-    return (_int(ticks, "ticks") + _int(delta, "delta")) & _TICKS_MAX
+    return (ticks + delta) & _TICKS_MAX
 
 
 def ticks_diff(ticks1, ticks2):

@@ -49,18 +49,22 @@ class Peripherals {
     // The receive FIFO of UART `port` in bytes, or nullopt: unbounded (the
     // app is never overrun unless a fault says so).
     std::optional<std::size_t> uart_fifo(int port) const;
+    // A FIFO and the fault that gave it (named in the trace of its losses).
+    struct UartFifo {
+        std::size_t bytes = 0;
+        std::string fault;
+    };
+    using UartFifos = std::array<std::optional<UartFifo>, kUartCount>;
     // `port` -1 sets every UART. Returns what each one had before, to restore.
-    std::array<std::optional<std::size_t>, kUartCount> uart_fifos() const { return fifo_; }
-    void set_uart_fifos(const std::array<std::optional<std::size_t>, kUartCount>& f) { fifo_ = f; }
-    void set_uart_fifo(int port, std::optional<std::size_t> bytes);
+    UartFifos uart_fifos() const { return fifo_; }
+    void set_uart_fifos(const UartFifos& f) { fifo_ = f; }
+    void set_uart_fifo(int port, std::optional<std::size_t> bytes, const std::string& fault = {});
     // `arriving` bytes reach UART `port`, whose app has `buffered` unread:
     // how many fit. The rest are lost (counted, and traced with `fault`).
     std::size_t accept(int port, std::size_t buffered, std::size_t arriving, Trace& trace,
                        DeviceTime now);
     // Bytes UART `port` has lost to overruns since power-on.
     std::uint64_t uart_lost(int port) const;
-    // The fault that set the FIFOs, for the trace.
-    void set_uart_fault(std::string name) { fault_ = std::move(name); }
 
     // ---- I2C ----
     // Silence the device at (bus, address) until unsilence() with the same
@@ -87,9 +91,8 @@ class Peripherals {
     static void check_port(int port);
     std::function<void(int)> changed_;
     std::map<int, int> drive_;  // gpio -> level, by pin number
-    std::array<std::optional<std::size_t>, kUartCount> fifo_{};
+    UartFifos fifo_{};
     std::array<std::uint64_t, kUartCount> lost_{};
-    std::string fault_;
     std::multiset<std::pair<int, int>> silent_;  // (bus, address), -1: any
     std::array<std::optional<int>, kAdcCount> adc_{};
     std::optional<int> vbatt_;

@@ -69,6 +69,10 @@ std::optional<Duration> parse_duration(const std::string& text);
 // A finite decimal number that is the whole text ("1.5", "-2", "1e3"); nullopt
 // for anything else, nan and inf included.
 std::optional<double> parse_number(const std::string& text);
+// A whole number >= 0 that is the whole text: decimal digits, or hexadecimal
+// after 0x (an I2C address: 0x44), of at most `max_digits` digits; nullopt for
+// anything else.
+std::optional<std::int64_t> parse_whole(const std::string& text, std::size_t max_digits);
 // The finite number text begins with (what std::stod reads), and in `used`
 // how many characters it took; nullopt when there is none, nan and inf included.
 // parse_number, parse_duration and the fault settings' units build on it.

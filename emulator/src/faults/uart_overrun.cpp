@@ -15,14 +15,13 @@ namespace {
 struct UartOverrun final : FaultEffect {
     int uart = -1;  // every UART
     std::size_t size = 0;
-    std::array<std::optional<std::size_t>, Peripherals::kUartCount> before{};
+    Peripherals::UartFifos before{};
 
     FaultScope scope() const noexcept override { return FaultScope::module; }
     void on_apply(ModuleControl& m, const Fault& f) override {
         auto& p = m.peripherals();
         before = p.uart_fifos();
-        p.set_uart_fifo(uart, size);
-        p.set_uart_fault(f.spec.name);
+        p.set_uart_fifo(uart, size, f.spec.name);
     }
     void on_lift(ModuleControl& m, const Fault&) override {
         m.peripherals().set_uart_fifos(before);
